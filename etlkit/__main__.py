@@ -1,0 +1,3 @@
+from etlkit.cli import main
+
+raise SystemExit(main())
