@@ -1,0 +1,3 @@
+from worker.source_clickhouse import run
+
+raise SystemExit(run())
