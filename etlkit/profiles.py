@@ -183,7 +183,7 @@ def resolve_profile(
 
     for variable, source in sorted(profile.sources.items()):
         if not env_admitted(variable, patterns):
-            logger.debug("profile %s: %s is not admitted by allow_env", profile.name, variable)
+            logger.debug("%s is not admitted by allow_env", variable)
             continue
         value = _read_value(source, environ)
         if value is None and not source.optional:
@@ -270,17 +270,20 @@ def _parse_source(profile: str, variable: str, entry: Any, path: Path) -> ValueS
     optional = entry.get("optional", False)
     if not isinstance(optional, bool):
         raise CredentialError(
-            f"The {where} has optional = {optional!r} for {variable}; use true or false."
+            f"The {where} has optional = {optional!r} for {variable}; "
+            "use true or false."
         )
 
     kind = kinds[0]
     location = entry[kind]
     if kind == "file":
         file_path = Path(location).expanduser()
-        location = str(file_path if file_path.is_absolute() else path.parent / file_path)
+        if not file_path.is_absolute():
+            file_path = path.parent / file_path
+        location = str(file_path)
     elif not _ENV_NAME.fullmatch(location):
         raise CredentialError(
             f"The {where} takes {variable} from an 'env' that is not an env "
             "variable name; name the variable in the dispatcher's environment."
         )
-    return ValueSource(variable=variable, kind=kind, location=location, optional=optional)
+    return ValueSource(variable, kind, location, optional)

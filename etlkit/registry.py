@@ -135,7 +135,7 @@ class Registry:
             )
 
         table = parts[2] if len(parts) == 3 else None
-        return ResolvedRef(ref=ref, connection=connection, namespace=namespace, table=table)
+        return ResolvedRef(ref, connection, namespace, table)
 
 
 def find_registry(start: Path | None = None) -> Path:

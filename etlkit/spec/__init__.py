@@ -5,7 +5,7 @@ name and ``allow_env`` patterns) and how the move is proved (``validation``).
 """
 
 from etlkit.spec._diff import Change, diff_specs, repair_violations
-from etlkit.spec._finding import Finding
+from etlkit.spec._finding import FINDING_CODES, Finding
 from etlkit.spec._lint import findings_as_dicts, lint_spec
 from etlkit.spec._load import load_spec, parse_spec, read_spec_document
 from etlkit.spec._model import (
@@ -18,6 +18,7 @@ from etlkit.spec._model import (
 from etlkit.spec._schema import spec_json_schema
 
 __all__ = [
+    "FINDING_CODES",
     "KNOWN_VALIDATIONS",
     "RETRY_CLASSES",
     "Change",

@@ -58,8 +58,14 @@ def iter_strings(value: Any, location: tuple = ()) -> Iterator[tuple[tuple, str]
             yield from iter_strings(item, (*location, index))
 
 
-def secret_reasons(document: Mapping[str, Any], known_fields: set[str]) -> list[tuple[str, str]]:
-    """Return ``(field path, reason)`` for each place a secret value seems to be."""
+def secret_reasons(
+    document: Mapping[str, Any], known_fields: set[str]
+) -> list[tuple[str, str]]:
+    """Return ``(field path, reason)`` for each place a secret value seems to be.
+
+    Keys that look like credential names count too, except the spec's own
+    top-level ``known_fields``.
+    """
     reasons = []
     for location, text in iter_strings(document):
         reason = describe_secret(text)

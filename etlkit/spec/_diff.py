@@ -15,7 +15,9 @@ from etlkit.spec._content import describe_secret
 from etlkit.spec._model import JobSpec
 
 # Fields whose order carries no meaning; they are compared as sets.
-UNORDERED_FIELDS = frozenset({"allow_env", "validation", "artifacts", "redact", "streams"})
+UNORDERED_FIELDS = frozenset(
+    {"allow_env", "validation", "artifacts", "redact", "streams"}
+)
 
 # Fields a repair may add to but never take from.
 PROTECTED_FIELDS = {
@@ -50,7 +52,7 @@ def diff_specs(old: JobSpec, new: JobSpec) -> list[Change]:
 
 
 def repair_violations(old: JobSpec, new: JobSpec) -> list[str]:
-    """Return how ``new`` breaks the repair rule against ``old``; empty if it keeps it."""
+    """Return how ``new`` breaks the repair rule against ``old``; empty if kept."""
     changes = diff_specs(old, new)
     violations = []
     if len(changes) != 1:

@@ -286,8 +286,9 @@ def _retry_findings(spec: JobSpec) -> list[Finding]:
 def _required_env(*refs: ResolvedRef | None) -> list[str]:
     names = []
     for ref in refs:
-        if ref is not None:
-            names += [name for name in ref.connection.required_env() if name not in names]
+        for name in ref.connection.required_env() if ref else ():
+            if name not in names:
+                names.append(name)
     return names
 
 
@@ -344,6 +345,17 @@ def _allow_env_findings(
     spec: JobSpec, profile: Profile | None, required: list[str]
 ) -> list[Finding]:
     findings = []
+    if spec.allow_env and spec.credential_profile is None:
+        findings.append(
+            Finding(
+                "allow-env-unprovided",
+                "allow_env",
+                "allow_env admits variables, but no credential_profile is named "
+                "to provide them.",
+                "Name a credential profile, or empty allow_env.",
+            )
+        )
+
     provided = profile.variables() if profile else ()
     for index, pattern in enumerate(spec.allow_env):
         findings += _pattern_findings(f"allow_env[{index}]", pattern, profile, provided)
@@ -365,6 +377,7 @@ def _allow_env_findings(
 def _pattern_findings(
     path: str, pattern: str, profile: Profile | None, provided: tuple[str, ...]
 ) -> list[Finding]:
+    """Check one allow_env pattern; whether it is provided needs a known profile."""
     if not _ENV_PATTERN.fullmatch(pattern):
         return [
             Finding(
@@ -385,15 +398,14 @@ def _pattern_findings(
                 "'SOURCE_CLICKHOUSE_*'.",
             )
         ]
-    if not any(env_admitted(variable, [pattern]) for variable in provided):
-        owner = f"profile {profile.name!r}" if profile else "no credential profile"
-        return [
-            Finding(
-                "allow-env-unprovided",
-                path,
-                f"allow_env pattern {pattern!r} admits only names that {owner} "
-                "does not provide.",
-                "Remove the pattern, or map its variables in the profile.",
-            )
-        ]
-    return []
+    if profile is None or any(env_admitted(name, [pattern]) for name in provided):
+        return []
+    return [
+        Finding(
+            "allow-env-unprovided",
+            path,
+            f"allow_env pattern {pattern!r} admits only names that profile "
+            f"{profile.name!r} does not provide.",
+            "Remove the pattern, or map its variables in the profile.",
+        )
+    ]
