@@ -21,6 +21,8 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     AirbyteStateType,
     AirbyteStreamState,
+    AirbyteStreamStatus,
+    AirbyteStreamStatusTraceMessage,
     AirbyteTraceMessage,
     FailureType,
     Level,
@@ -59,6 +61,21 @@ def stream_state(name: str, namespace: str | None, state: dict) -> AirbyteMessag
             stream=AirbyteStreamState(
                 stream_descriptor=StreamDescriptor(name=name, namespace=namespace),
                 stream_state=AirbyteStateBlob(**state),
+            ),
+        ),
+    )
+
+
+def stream_status(name: str, namespace: str | None, status: str) -> AirbyteMessage:
+    """A TRACE STREAM_STATUS message (``STARTED``, ``COMPLETE``, ...)."""
+    return AirbyteMessage(
+        type=Type.TRACE,
+        trace=AirbyteTraceMessage(
+            type=TraceType.STREAM_STATUS,
+            emitted_at=time.time() * 1000,
+            stream_status=AirbyteStreamStatusTraceMessage(
+                stream_descriptor=StreamDescriptor(name=name, namespace=namespace),
+                status=AirbyteStreamStatus(status),
             ),
         ),
     )

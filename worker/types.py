@@ -533,3 +533,46 @@ def _unquote(text: str) -> str:
 
 def _duck_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+class _Foreign(ColumnType):
+    """A column described only by a JSON schema, from a source other than ours."""
+
+    reader: str = "VARCHAR"
+
+    def reader_type(self):
+        return self.reader
+
+    def load(self, expr, transport, depth=0):
+        if self.reader == self.duckdb:
+            return expr
+        return f"CAST({expr} AS {self.duckdb})"
+
+
+def from_json_schema(schema: dict) -> ColumnType:
+    """The DuckDB column for a property that carries only Airbyte JSON schema."""
+    declared = schema.get("type", "string")
+    kinds = [declared] if isinstance(declared, str) else list(declared)
+    nullable = "null" in kinds
+    kind = next((k for k in kinds if k != "null"), "string")
+    fmt = schema.get("format")
+
+    if kind == "integer":
+        duckdb, reader = "BIGINT", "BIGINT"
+    elif kind == "number":
+        duckdb, reader = "DOUBLE", "DOUBLE"
+    elif kind == "boolean":
+        duckdb, reader = "BOOLEAN", "BOOLEAN"
+    elif kind in ("array", "object"):
+        duckdb, reader = "JSON", "JSON"
+    elif fmt == "date":
+        duckdb, reader = "DATE", "VARCHAR"
+    elif fmt == "date-time":
+        zoned = schema.get("airbyte_type") != "timestamp_without_timezone"
+        duckdb, reader = ("TIMESTAMPTZ" if zoned else "TIMESTAMP"), "VARCHAR"
+    else:
+        duckdb, reader = "VARCHAR", "VARCHAR"
+
+    column = _Foreign(f"(json schema {kind})", duckdb, dict(schema), nullable=nullable)
+    column.reader = reader
+    return column

@@ -170,6 +170,7 @@ def _read_stream(client: Client, config, configured, states) -> Iterator[bytes]:
         page_rows=int(config.get("page_rows", DEFAULT_PAGE_ROWS)),
         after=resume and resume["after"],
     )
+    yield protocol.dumps(protocol.stream_status(name, namespace, "STARTED")) + b"\n"
     yield protocol.dumps(protocol.log(
         f"reading {namespace}.{name} by {key or 'one ordered query'}"
         + (f" after {resume['after']}" if resume else ""))) + b"\n"
@@ -182,6 +183,7 @@ def _read_stream(client: Client, config, configured, states) -> Iterator[bytes]:
                 yield _checkpoint_line(name, namespace, item)
             continue
         yield frame_records(item, prefix, int(time.time() * 1000))
+    yield protocol.dumps(protocol.stream_status(name, namespace, "COMPLETE")) + b"\n"
 
 
 def frame_records(lines: bytes, prefix: bytes, emitted_at: int) -> bytes:

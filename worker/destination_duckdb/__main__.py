@@ -1,0 +1,3 @@
+from worker.destination_duckdb import run
+
+raise SystemExit(run())
