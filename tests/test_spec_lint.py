@@ -8,7 +8,13 @@ import pytest
 
 from etlkit.profiles import load_profiles
 from etlkit.registry import load_registry
-from etlkit.spec import FINDING_CODES, lint_spec, read_spec_document
+from etlkit.errors import PlanError
+from etlkit.spec import (
+    FINDING_CODES,
+    lint_spec,
+    read_spec_document,
+    require_clean_spec,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -311,3 +317,11 @@ def test_the_demo_spec_lints_clean_with_the_demo_profile(tmp_path):
     )
 
     assert findings == []
+
+
+def test_the_gate_before_a_lease_returns_the_spec_or_lists_the_findings(setting):
+    spec = require_clean_spec(BASE, **setting)
+    assert spec.source_ref == "source.analytics.events"
+
+    with pytest.raises(PlanError, match=r"1 plan finding.*validation-empty"):
+        require_clean_spec(spec_with({"validation": []}), **setting)

@@ -40,6 +40,7 @@ def test_the_public_surface_is_small_and_explicit():
             "parse_spec",
             "read_spec_document",
             "repair_violations",
+            "require_clean_spec",
             "spec_json_schema",
         ]
     )

@@ -6,7 +6,7 @@ name and ``allow_env`` patterns) and how the move is proved (``validation``).
 
 from etlkit.spec._diff import Change, diff_specs, repair_violations
 from etlkit.spec._finding import FINDING_CODES, Finding
-from etlkit.spec._lint import findings_as_dicts, lint_spec
+from etlkit.spec._lint import findings_as_dicts, lint_spec, require_clean_spec
 from etlkit.spec._load import load_spec, parse_spec, read_spec_document
 from etlkit.spec._model import (
     KNOWN_VALIDATIONS,
@@ -33,5 +33,6 @@ __all__ = [
     "parse_spec",
     "read_spec_document",
     "repair_violations",
+    "require_clean_spec",
     "spec_json_schema",
 ]
