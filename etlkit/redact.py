@@ -79,7 +79,12 @@ def _aligned_fragment(encode: Any, raw: bytes, offset: int) -> bytes:
 
 
 class Masker:
-    """Masks a fixed set of secret values and their encodings."""
+    """Masks a fixed set of secret values and their encodings.
+
+    Every non-empty value is masked however short it is, so a value of a few
+    characters masks those characters wherever they appear; correctness of
+    the masking comes before readability of the output.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms: set[bytes] = set()

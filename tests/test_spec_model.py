@@ -11,7 +11,15 @@ import yaml
 
 import etlkit.spec
 from etlkit.errors import PlanError
-from etlkit.spec import JobSpec, SyncMode, load_spec, parse_spec, spec_json_schema
+from etlkit.spec import (
+    KNOWN_VALIDATIONS,
+    RETRY_CLASSES,
+    JobSpec,
+    SyncMode,
+    load_spec,
+    parse_spec,
+    spec_json_schema,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "demo.spec.yaml"
@@ -142,6 +150,8 @@ def test_the_schema_accepts_the_demo_and_rejects_an_unknown_field():
     jsonschema.validate(document, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**document, "rows": []}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**document, "validation": ["vibes"]}, schema)
 
 
 def test_the_schema_lists_the_sync_modes_and_transports():
@@ -150,3 +160,13 @@ def test_the_schema_lists_the_sync_modes_and_transports():
     modes = schema["$defs"]["SyncMode"]["enum"]
     assert modes == [mode.value for mode in SyncMode]
     assert schema["properties"]["transport"]["enum"] == ["fast", "protocol"]
+
+
+def test_the_schema_lists_the_known_checks_and_retry_classes():
+    schema = spec_json_schema()
+
+    checks = schema["properties"]["validation"]["items"]["enum"]
+    classes = schema["$defs"]["RetryPolicy"]["properties"]["when"]["items"]["enum"]
+    assert checks == list(KNOWN_VALIDATIONS)
+    assert "content_sha256" in checks
+    assert classes == list(RETRY_CLASSES)

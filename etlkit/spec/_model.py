@@ -35,6 +35,11 @@ RETRY_CLASSES: dict[str, str] = {
 UNSAFE_WITHOUT_IDEMPOTENCY = frozenset({"partial_write"})
 
 
+def _names_schema(names: dict[str, str]) -> dict[str, object]:
+    """Schema of a list drawn from ``names``; the model leaves unknown names to lint."""
+    return {"items": {"type": "string", "enum": list(names)}}
+
+
 class SyncMode(str, Enum):
     """How rows are read from the source and written to the target."""
 
@@ -70,6 +75,7 @@ class RetryPolicy(BaseModel):
         description="Error classes that may be retried: "
         + ", ".join(RETRY_CLASSES)
         + ". partial_write needs an idempotency_key.",
+        json_schema_extra=_names_schema(RETRY_CLASSES),
     )
 
 
@@ -112,6 +118,7 @@ class JobSpec(BaseModel):
     validation: list[str] = Field(
         default_factory=lambda: ["row_count"],
         description="Checks that prove the move: " + ", ".join(KNOWN_VALIDATIONS) + ".",
+        json_schema_extra=_names_schema(KNOWN_VALIDATIONS),
     )
     artifacts: list[str] = Field(
         default_factory=list,
