@@ -233,9 +233,7 @@ def _parse_connections(
     }
 
 
-def _parse_connection(
-    name: str, table: Any, registry_path: Path
-) -> Connection:
+def _parse_connection(name: str, table: Any, registry_path: Path) -> Connection:
     where = f"connection {name!r} in {str(registry_path)!r}"
     if not _is_identifier(name) or not isinstance(table, Mapping):
         raise PlanError(
