@@ -52,7 +52,7 @@ def connect(
     if client is not None:
         return client
 
-    logger.debug("opening ClickHouse at %s", _safe(url))
+    logger.debug("opening ClickHouse at %s", safe_url(url))
     try:
         if is_embedded(url):
             os.makedirs(url[len("chdb://"):], exist_ok=True)
@@ -65,16 +65,28 @@ def connect(
                 connect_timeout=10,
             )
     except (ClickHouseError, OSError) as error:
+        hint = (
+            "Only one process at a time can open a chDB data folder; stop the "
+            "other process or give this one its own folder."
+            if is_embedded(url)
+            else "Check the url, the credentials and that the server is reachable."
+        )
         raise SourceError(
-            f"ClickHouse at {_safe(url)} could not be opened: {_first_line(error)} "
-            "Check the url and that the server or data folder is reachable."
+            f"ClickHouse at {safe_url(url)} could not be opened: {_first_line(error)} {hint}"
         ) from error
 
     _clients[key] = client
     return client
 
 
-def _safe(url: str) -> str:
+def release(url: str) -> None:
+    """Close every client of ``url`` so that another process may open it."""
+    url = normalise_url(url)
+    for key in [k for k in _clients if k[0] == url]:
+        _clients.pop(key).close()
+
+
+def safe_url(url: str) -> str:
     """``url`` without any user information, fit for a log line."""
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:

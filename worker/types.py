@@ -242,7 +242,7 @@ class _Array(ColumnType):
         inner = self._element().load(var, transport, depth + 1)
         if inner == var:
             return expr
-        return f"list_transform({expr}, {var} -> {inner})"
+        return f"list_transform({expr}, lambda {var}: {inner})"
 
     def reader_type(self):
         return f"{self._element().reader_type()}[]"
@@ -272,7 +272,7 @@ class _Map(ColumnType):
         if key_load == f"{e}.key" and value_load == f"{e}.value":
             return expr
         return (
-            f"map_from_entries(list_transform(map_entries({expr}), {e} -> "
+            f"map_from_entries(list_transform(map_entries({expr}), lambda {e}: "
             f"{{'key': {key_load}, 'value': {value_load}}}))"
         )
 
