@@ -16,6 +16,11 @@ four things:
 Where DuckDB has no exact type the representation is text that loses nothing
 (256-bit integers, decimals wider than 38 digits, IP addresses) or bytes
 (FixedString and non-UTF-8 String), and the catalog says so.
+
+One value has no DuckDB equivalent: DateTime64 with 7 to 9 digits at
+2262-04-11 23:47:16.854775807 UTC, the largest Int64 count of nanoseconds,
+which DuckDB keeps for ``infinity``. Loading it fails with DuckDB's conversion
+error naming the value; it is never stored as another instant.
 """
 
 from __future__ import annotations
@@ -87,12 +92,13 @@ class ColumnType:
             "primary key or cursor of integer, decimal, string, date or time type."
         )
 
-    def wire_clickhouse_type(self) -> str:
-        """The ClickHouse type of the wire value (for typed tuples)."""
-        base = self.wire_type or self.clickhouse
-        if self.nullable and not base.startswith("Nullable("):
-            return f"Nullable({base})"
-        return base
+    def wire_clickhouse_type(self, transport: str) -> str:
+        """The ClickHouse type of the wire value on ``transport`` (for tuples)."""
+        if self.wire("x", transport) == "x":
+            return self.clickhouse
+        if self.nullable:
+            return f"Nullable({self.wire_type})"
+        return self.wire_type
 
 
 class _Integer(ColumnType):
@@ -119,6 +125,18 @@ class _TextWire(ColumnType):
 
 
 class _Float(ColumnType):
+    """A float; JSON records carry its shortest round-trip text.
+
+    A JSON number cannot keep -0.0 through DuckDB's JSON reader (it reads
+    ``-0`` as the integer zero), and JSON has no NaN or infinities, so
+    records carry ``toString`` text, which round-trips every value exactly.
+    """
+
+    def wire(self, expr, transport, depth=0):
+        if transport == PROTOCOL:
+            return f"toString({expr})"
+        return expr
+
     def load(self, expr, transport, depth=0):
         if transport == PROTOCOL:
             return f"CAST({expr} AS {self.duckdb})"
@@ -222,8 +240,6 @@ class _DateTime(ColumnType):
             return f"toDateTime({int(value)}, 'UTC')"
         return f"fromUnixTimestamp64{unit}({int(value)}, 'UTC')"
 
-    def wire_clickhouse_type(self) -> str:
-        return "Nullable(Int64)" if self.nullable else "Int64"
 
 
 class _Array(ColumnType):
@@ -247,8 +263,8 @@ class _Array(ColumnType):
     def reader_type(self):
         return f"{self._element().reader_type()}[]"
 
-    def wire_clickhouse_type(self):
-        return f"Array({self._element().wire_clickhouse_type()})"
+    def wire_clickhouse_type(self, transport):
+        return f"Array({self._element().wire_clickhouse_type(transport)})"
 
 
 class _Map(ColumnType):
@@ -280,9 +296,10 @@ class _Map(ColumnType):
         (_, value) = self.children[1]
         return f"MAP(VARCHAR, {value.reader_type()})"
 
-    def wire_clickhouse_type(self):
+    def wire_clickhouse_type(self, transport):
         (_, key), (_, value) = self.children
-        return f"Map({key.wire_clickhouse_type()}, {value.wire_clickhouse_type()})"
+        key_type = key.wire_clickhouse_type(transport)
+        return f"Map({key_type}, {value.wire_clickhouse_type(transport)})"
 
 
 class _Tuple(ColumnType):
@@ -293,7 +310,8 @@ class _Tuple(ColumnType):
             child.wire(f"tupleElement({expr}, {i})", transport, depth + 1)
             for i, (_, child) in enumerate(self.children, 1)
         ]
-        return f"CAST(tuple({', '.join(parts)}), {_quote(self.wire_clickhouse_type())})"
+        wire_type = self.wire_clickhouse_type(transport)
+        return f"CAST(tuple({', '.join(parts)}), {_quote(wire_type)})"
 
     def load(self, expr, transport, depth=0):
         fields = []
@@ -308,9 +326,10 @@ class _Tuple(ColumnType):
         )
         return f"STRUCT({members})"
 
-    def wire_clickhouse_type(self):
+    def wire_clickhouse_type(self, transport):
         members = ", ".join(
-            f"`{name}` {child.wire_clickhouse_type()}" for name, child in self.children
+            f"`{name}` {child.wire_clickhouse_type(transport)}"
+            for name, child in self.children
         )
         return f"Tuple({members})"
 
@@ -354,8 +373,9 @@ def _parse_plain(text: str, name: str, args: list[str], utf8: bool) -> ColumnTyp
     if name in _FLOATS:
         return _Float(
             text, _FLOATS[name], {"type": ["number", "string"]},
-            representation="NaN and infinities travel as the strings nan, inf, "
-            "-inf in JSON records.",
+            representation="Travels as shortest round-trip text in JSON records, "
+            "so NaN, inf, -inf and -0 keep their value.",
+            wire_type="String",
         )
     if name.startswith("Decimal"):
         return _decimal(text, name, args)
@@ -404,10 +424,15 @@ def _parse_plain(text: str, name: str, args: list[str], utf8: bool) -> ColumnTyp
         )
     if name == "Map":
         key, value = parse(args[0], utf8), parse(args[1], utf8)
+        note = None
+        if not isinstance(key, _String):
+            note = (f"JSON records carry the {key.clickhouse} keys as text; the "
+                    "DuckDB MAP keeps the key type.")
         return _Map(
             text, f"MAP({key.duckdb}, {value.duckdb})",
             {"type": "object", "additionalProperties": value.json_schema()},
-            children=[("key", key), ("value", value)], kind="map",
+            representation=note, children=[("key", key), ("value", value)],
+            kind="map",
         )
     if name == "Tuple":
         return _tuple(text, args, utf8)
@@ -471,20 +496,22 @@ def _datetime(text: str, name: str, args: list[str]) -> ColumnType:
     node = _DateTime(
         text, duckdb,
         {"type": "string", "format": "date-time", "airbyte_type": airbyte},
-        representation=note,
+        representation=note, wire_type="Int64",
     )
     node.precision = precision
     return node
 
 
 def _tuple(text: str, args: list[str], utf8: bool) -> ColumnType:
-    children = []
+    children, note = [], None
     for position, arg in enumerate(args, 1):
         match = re.match(r"^`?([A-Za-z_][A-Za-z0-9_]*)`?\s+(\S.*)$", arg)
         if match:
             name, inner = match.group(1), match.group(2)
         else:
             name, inner = str(position), arg
+            note = ("Unnamed elements are named by position (1, 2, ...) in JSON "
+                    "records and in the DuckDB STRUCT.")
         children.append((name, parse(inner, utf8)))
 
     duck = ", ".join(f"{_duck_ident(n)} {c.duckdb}" for n, c in children)
@@ -492,7 +519,10 @@ def _tuple(text: str, args: list[str], utf8: bool) -> ColumnType:
         "type": "object",
         "properties": {n: c.json_schema() for n, c in children},
     }
-    return _Tuple(text, f"STRUCT({duck})", schema, children=children, kind="tuple")
+    return _Tuple(
+        text, f"STRUCT({duck})", schema, representation=note, children=children,
+        kind="tuple",
+    )
 
 
 def _split(text: str) -> tuple[str, list[str]]:

@@ -16,6 +16,7 @@ expressions of :mod:`worker.types`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MODES = ("overwrite", "append", "append_dedup")
 STAGE_PREFIX = "_etlkit_stage_"
+_BATCH = "_etlkit_batch"
 
 
 def quote(name: str) -> str:
@@ -42,13 +44,20 @@ def columns_from_schema(json_schema: Mapping) -> dict[str, types.ColumnType]:
     for name, prop in (json_schema.get("properties") or {}).items():
         clickhouse = prop.get("x-clickhouse-type")
         if clickhouse:
-            utf8 = prop.get("x-duckdb-type") != "BLOB"
-            columns[name] = types.parse(clickhouse, utf8=utf8)
+            columns[name] = _parse_declared(clickhouse, prop.get("x-duckdb-type"))
         else:
             columns[name] = types.from_json_schema(prop)
     if not columns:
         raise ConfigError("The stream's json_schema has no properties; rediscover the catalog.")
     return columns
+
+
+def _parse_declared(clickhouse: str, duckdb_type: str | None) -> types.ColumnType:
+    """The column type the source declared; its Strings are bytes when it says so."""
+    column = types.parse(clickhouse)
+    if duckdb_type and _normal(column.duckdb) != _normal(duckdb_type):
+        column = types.parse(clickhouse, utf8=False)
+    return column
 
 
 class TableWriter:
@@ -95,11 +104,14 @@ class TableWriter:
 
     def add_arrow(self, batch: pa.RecordBatch | pa.Table) -> int:
         """Insert one Arrow batch of wire values; return the rows added."""
-        self.con.register("_etlkit_batch", batch)
+        self.con.register(_BATCH, batch)
         try:
-            added = self._insert("_etlkit_batch", types.FAST, lambda n: quote(n))
-        finally:
-            self.con.unregister("_etlkit_batch")
+            added = self._insert(_BATCH, types.FAST, quote)
+        except DestinationError:
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister(_BATCH)
+            raise
+        self.con.unregister(_BATCH)
         return added
 
     def add_records_file(self, path: str) -> int:

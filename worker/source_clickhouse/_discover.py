@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
@@ -14,6 +15,7 @@ from worker.errors import SourceError, UnknownStreamError
 logger = logging.getLogger(__name__)
 
 _CURSOR_TYPES = ("Date", "Date32", "DateTime", "DateTime64")
+_STRING = re.compile(r"\bString\b")
 
 
 @dataclass
@@ -86,13 +88,13 @@ def describe(client: Client, database: str, table: str) -> Table:
 
 
 def _binary_string_columns(client, database, table, rows) -> set[str]:
-    """The String columns that hold at least one value that is not UTF-8."""
-    strings = [name for name, type_name in rows if _base(type_name) == "String"]
+    """The columns with a String (nested too) holding bytes that are not UTF-8."""
+    strings = [name for name, type_name in rows if _STRING.search(type_name)]
     if not strings:
         return set()
 
     probes = ", ".join(
-        f"countIf(NOT isValidUTF8(assumeNotNull({_ident(n)})))" for n in strings
+        f"countIf(NOT isValidUTF8(toString({_ident(n)})))" for n in strings
     )
     counts = _query(client, f"SELECT {probes} FROM {_ident(database)}.{_ident(table)}")
     binary = {name for name, count in zip(strings, counts[0]) if count}
