@@ -167,9 +167,10 @@ def _decimal_from_cents(cents: np.ndarray) -> pa.Array:
 
 
 def seed(url: str, rows: int, database: str = "analytics", table: str = "events",
-         batch_rows: int = 200_000) -> int:
+         batch_rows: int = 200_000, username: str | None = None,
+         password: str | None = None) -> int:
     """Create ``database.table`` afresh and load ``rows`` demo rows into it."""
-    client = connect(url)
+    client = connect(url, username, password)
     client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
     client.command(f"DROP TABLE IF EXISTS {database}.{table}")
     client.command(TABLE_DDL.format(database=database, table=table))

@@ -176,7 +176,9 @@ def _run(job: Job, phases: Phases, emit, metrics: dict) -> None:
         with phases.phase("seed"):
             seed.seed(job.source["url"], int(job.seed.get("rows", 50_000)),
                       job.seed.get("database", "analytics"),
-                      job.seed.get("table", "events"))
+                      job.seed.get("table", "events"),
+                      username=job.source.get("username"),
+                      password=job.source.get("password"))
 
     with phases.phase("discover"):
         configured = catalog.configure(job.source, [s.selection() for s in job.streams])
