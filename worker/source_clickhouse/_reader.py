@@ -169,8 +169,16 @@ class StreamReader:
             raise self._read_error(error) from error
 
     def _json_stream(self, sql: str) -> Iterator[bytes]:
+        """The page as JSONEachRow bytes, streamed as the engine produces them.
+
+        The JSON settings ride in the statement's own SETTINGS clause: handed
+        to the client separately, they make the embedded engine materialise
+        the whole page before its first byte.
+        """
         try:
-            body = self.client.raw_stream(sql, fmt="JSONEachRow", settings=JSON_SETTINGS)
+            body = self.client.raw_stream(
+                f"{sql} SETTINGS {_settings_clause(JSON_SETTINGS)}", fmt="JSONEachRow"
+            )
         except ClickHouseError as error:
             raise self._read_error(error) from error
         yield from _whole_lines(body)
@@ -198,6 +206,14 @@ def _whole_lines(body) -> Iterator[bytes]:
             yield chunk[:cut]
     if tail:
         yield tail + b"\n"
+
+
+def _settings_clause(settings: dict) -> str:
+    """``name=value, ...`` for a SETTINGS clause; strings become SQL literals."""
+    return ", ".join(
+        f"{name}='{value}'" if isinstance(value, str) else f"{name}={value}"
+        for name, value in settings.items()
+    )
 
 
 def _plain(value):
