@@ -100,14 +100,24 @@ def write_json(path: Path, value) -> Path:
 
 @dataclass
 class SubprocessSource:
-    """One database in the chDB path that only child processes open."""
+    """One database in the chDB path that only child processes open.
+
+    The database is created with the first statements run against it, and
+    discovery is kept until the next statements, to spare child processes.
+    """
 
     url: str
     database: str
     folder: Path
+    created: bool = False
+    discovered: dict | None = None
 
     def sql(self, *statements: str) -> None:
         """Run ``statements`` against the source in a child process."""
+        if not self.created:
+            statements = (f"CREATE DATABASE IF NOT EXISTS {self.database}", *statements)
+            self.created = True
+        self.discovered = None
         request = json.dumps({"url": self.url, "statements": list(statements)})
         done = subprocess.run(
             [sys.executable, "-c", _RUN_SQL], input=request.encode(),
@@ -120,9 +130,14 @@ class SubprocessSource:
         value = {"url": self.url, "database": self.database, **extra}
         return write_json(self.folder / name, value)
 
-    def discover(self, **extra) -> dict[str, dict]:
+    def discover(self) -> dict[str, dict]:
         """The discovered streams by name, through the ``discover`` command."""
-        done = connector("source_clickhouse", "discover", "--config", self.config(**extra))
+        if self.discovered is None:
+            self.discovered = self._discover()
+        return self.discovered
+
+    def _discover(self) -> dict[str, dict]:
+        done = connector("source_clickhouse", "discover", "--config", self.config())
         assert done.returncode == 0, done.stderr
         [catalog] = [
             orjson.loads(line)["catalog"] for line in done.stdout.splitlines()
@@ -170,6 +185,4 @@ def subprocess_clickhouse_url(tmp_path_factory) -> str:
 def source(subprocess_clickhouse_url, tmp_path) -> SubprocessSource:
     """A fresh database in the subprocess-only chDB path."""
     name = f"cli_{next(_database_numbers)}"
-    found = SubprocessSource(subprocess_clickhouse_url, name, tmp_path)
-    found.sql(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
-    return found
+    return SubprocessSource(subprocess_clickhouse_url, name, tmp_path)

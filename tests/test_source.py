@@ -12,7 +12,7 @@ import sys
 
 import orjson
 import pytest
-from conftest import REPO, connector, write_json
+from conftest import REPO, SubprocessSource, connector, write_json
 
 ORDERS = """
 CREATE TABLE {db}.orders (
@@ -116,9 +116,12 @@ def test_full_refresh_read_frames_every_row_as_a_record(source):
     assert states(done) == []
 
 
-@pytest.fixture
-def events(source):
-    """3,000 demo rows in ``events`` of the subprocess-only source."""
+@pytest.fixture(scope="module")
+def events(subprocess_clickhouse_url, tmp_path_factory):
+    """3,000 demo rows in ``events`` of the subprocess-only source; read only."""
+    source = SubprocessSource(
+        subprocess_clickhouse_url, "cli_events", tmp_path_factory.mktemp("events")
+    )
     subprocess.run(
         [sys.executable, "-m", "worker.seed", "--url", source.url, "--rows", "3000",
          "--database", source.database],
@@ -127,12 +130,12 @@ def events(source):
     return source
 
 
-def read_incremental(source, state_file=None):
+def read_incremental(source, state_file=None, table="events", page_rows=700):
     catalog = source.catalog(
         "incremental.json",
-        {"name": "events", "sync_mode": "incremental", "destination_sync_mode": "append"},
+        {"name": table, "sync_mode": "incremental", "destination_sync_mode": "append"},
     )
-    args = ["--config", source.config(page_rows=700), "--catalog", catalog]
+    args = ["--config", source.config(page_rows=page_rows), "--catalog", catalog]
     if state_file:
         args += ["--state", state_file]
     done = connector("source_clickhouse", "read", *args)
@@ -172,17 +175,27 @@ def test_a_resumed_read_returns_exactly_the_remaining_rows(events, tmp_path):
     assert statuses(resumed) == ["STARTED", "COMPLETE"]
 
 
-def test_a_read_resumed_from_the_last_state_returns_only_new_rows(events, tmp_path):
-    first = read_incremental(events)
-    last_state = orjson.loads(
-        [line for line in first.stdout.splitlines() if b'"STATE"' in line][-1]
-    )["state"]
-    events.sql(
-        f"INSERT INTO {events.database}.events SELECT event_id + 3000, user_id, "
-        "session_id, event_type, channel, device, country, url, revenue, "
-        f"ts + 21000 FROM {events.database}.events WHERE event_id <= 5"
+def test_a_read_resumed_from_the_last_state_returns_only_new_rows(source, tmp_path):
+    orders = f"{source.database}.orders"
+    source.sql(
+        ORDERS.format(db=source.database),
+        f"INSERT INTO {orders} (region, order_id, placed_at) VALUES "
+        "('eu', 1, '2024-01-01 00:00:00'), ('us', 2, '2024-01-01 00:00:00'), "
+        "('eu', 3, '2024-01-02 00:00:00')",
+    )
+    first = read_incremental(source, table="orders", page_rows=2)
+    last_state = states(first)[-1]
+    state_file = write_json(tmp_path / "state.json", [
+        orjson.loads(line)["state"] for line in first.stdout.splitlines()
+        if line.startswith(b'{"type":"STATE"')
+    ][-1:])
+    source.sql(
+        f"INSERT INTO {orders} (region, order_id, placed_at) VALUES "
+        "('ap', 4, '2024-01-03 00:00:00'), ('eu', 5, '2024-01-03 00:00:00')"
     )
 
-    resumed = read_incremental(events, write_json(tmp_path / "s.json", [last_state]))
+    resumed = read_incremental(source, state_file, table="orders", page_rows=2)
 
-    assert [row["event_id"] for row in records(resumed)] == [3001, 3002, 3003, 3004, 3005]
+    assert last_state.stream.stream_state.key == ["placed_at", "region", "order_id"]
+    assert [row["order_id"] for row in records(first)] == [1, 2, 3]
+    assert [row["order_id"] for row in records(resumed)] == [4, 5]

@@ -1,9 +1,11 @@
 """One write session: protocol messages in, committed DuckDB tables out.
 
 RECORD lines are sorted into one buffer file per stream without being parsed
-in Python; at each STATE message (and when a buffer grows large) DuckDB's
-JSON reader loads the buffers. A STATE message is echoed only after every
-record before it is committed. A stream is finished (an overwrite swapped
+in Python; at a stream's STATE message (every stream's for a global state)
+and when a buffer grows large, DuckDB's JSON reader loads the buffer. A STATE
+message is echoed only after every record before it is committed. Each
+stream writes through its own DuckDB connection, so one stream's checkpoint
+never commits another stream's rows. A stream is finished (an overwrite swapped
 into place) only when its source marked it COMPLETE; input that ends sooner
 rolls back what was not checkpointed and leaves the target as it was.
 """
@@ -20,6 +22,7 @@ import duckdb
 import orjson
 from airbyte_cdk.models import (
     AirbyteMessage,
+    AirbyteStateType,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
     TraceType,
@@ -80,8 +83,12 @@ class WriteSession:
         self.buffers: dict[bytes, _Buffer] = {}
         self.complete: set[str] = set()
         self.line = 0
-        for configured in catalog.streams:
-            self._add_stream(config, configured)
+        try:
+            for configured in catalog.streams:
+                self._add_stream(config, configured)
+        except BaseException:
+            self.abort()
+            raise
 
     def run(self, lines: Iterable[bytes]) -> Iterator[bytes]:
         """Consume protocol lines; yield the lines to echo (STATE and LOG)."""
@@ -123,7 +130,7 @@ class WriteSession:
         primary_key = [path[0] for path in configured.primary_key or []] or [
             path[0] for path in configured.stream.source_defined_primary_key or []]
         writer = TableWriter(
-            self.con, schema, name, columns_from_schema(configured.stream.json_schema),
+            self.con.cursor(), schema, name, columns_from_schema(configured.stream.json_schema),
             mode, primary_key,
         )
         writer.begin()
@@ -142,7 +149,7 @@ class WriteSession:
         if message.type == Type.RECORD:
             self._record(message)
         elif message.type == Type.STATE:
-            self._checkpoint()
+            self._checkpoint(self._state_streams(message))
             yield protocol.dumps(message) + b"\n"
         elif message.type == Type.TRACE:
             self._trace(message)
@@ -184,23 +191,34 @@ class WriteSession:
                 self.writers[name].checkpoint()
         buffer.reset()
 
-    def _checkpoint(self) -> None:
-        for buffer in self.buffers.values():
-            self._flush(buffer)
-        for writer in self.writers.values():
-            writer.checkpoint()
+    def _state_streams(self, message: AirbyteMessage) -> list[str]:
+        """The streams a STATE message checkpoints: its own, or every stream."""
+        state = message.state
+        if state.type == AirbyteStateType.STREAM and state.stream is not None:
+            name = state.stream.stream_descriptor.name
+            if name in self.writers:
+                return [name]
+        return list(self.writers)
+
+    def _checkpoint(self, names: list[str]) -> None:
+        for name in names:
+            self._flush(self.buffers[name.encode()])
+            self.writers[name].checkpoint()
 
     def _close(self) -> Iterator[bytes]:
-        self._checkpoint()
         missing = [n for n in self.writers if n not in self.complete]
-        if self.require_complete and missing:
+        if not self.require_complete:
+            missing = []
+        for name, writer in self.writers.items():
+            if name not in missing:
+                self._flush(self.buffers[name.encode()])
+                writer.finish()
+        if missing:
             raise DestinationError(
                 f"The input ended before the source marked {missing} COMPLETE; "
-                "overwrites were not swapped in and nothing after the last state "
-                "was committed. Rerun the sync."
+                "their overwrites were not swapped in and nothing after their last "
+                "state was committed. Rerun the sync."
             )
-        for writer in self.writers.values():
-            writer.finish()
         self._cleanup()
         summary = ", ".join(f"{n}={w.rows}" for n, w in self.writers.items())
         yield protocol.dumps(protocol.log(f"committed rows: {summary}")) + b"\n"
@@ -209,7 +227,8 @@ class WriteSession:
         for buffer in self.buffers.values():
             buffer.file.close()
         shutil.rmtree(self.spool, ignore_errors=True)
-        try:
-            self.con.close()
-        except duckdb.Error:
-            pass
+        for con in [*(w.con for w in self.writers.values()), self.con]:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass

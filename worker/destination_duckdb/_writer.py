@@ -185,17 +185,18 @@ class TableWriter:
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ?", [self.schema, self.table]
         ).fetchall())
-        expected = {n: c.duckdb for n, c in self.columns.items()}
-        drift = {
-            n: (found.get(n), t) for n, t in expected.items()
-            if _normal(found.get(n)) != _normal(t)
-        }
+        expected = {n: self._spelled(c.duckdb) for n, c in self.columns.items()}
+        drift = {n: (found.get(n), t) for n, t in expected.items() if found.get(n) != t}
         if drift:
             detail = "; ".join(f"{n}: table has {a}, stream has {b}" for n, (a, b) in drift.items())
             raise DestinationError(
                 f"The table {self.schema}.{self.table} does not match the stream "
                 f"({detail}); overwrite it or migrate the table first."
             )
+
+    def _spelled(self, duckdb_type: str) -> str:
+        """``duckdb_type`` as DuckDB spells it in information_schema."""
+        return self._sql(f"SELECT typeof(CAST(NULL AS {duckdb_type}))").fetchone()[0]
 
     def _sql(self, sql: str, parameters=None):
         try:
