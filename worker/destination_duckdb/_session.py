@@ -159,7 +159,8 @@ class WriteSession:
         if buffer is None:
             raise ProtocolError(
                 f"Line {self.line} is a record of the stream {message.record.stream!r}, "
-                f"which the catalog does not configure ({sorted(self.writers)})."
+                f"which the catalog does not configure (it has {sorted(self.writers)}); "
+                "add the stream to the catalog or leave it out of the read."
             )
         data = {"record": {"data": message.record.data}}
         buffer.file.write(orjson.dumps(data) + b"\n")

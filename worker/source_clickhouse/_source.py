@@ -27,15 +27,17 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteStream,
     ConnectorSpecification,
     ConnectorSpecificationSerializer,
+    FailureType,
     Status,
     SyncMode,
 )
 from airbyte_cdk.sources import Source
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from clickhouse_connect.driver.client import Client
 
 from worker import protocol
 from worker.clickhouse import connect
-from worker.errors import ConfigError, WorkerError
+from worker.errors import ConfigError, SourceError, WorkerError
 from worker.source_clickhouse._discover import Table, describe, list_tables
 from worker.source_clickhouse._reader import (
     DEFAULT_PAGE_ROWS,
@@ -249,6 +251,17 @@ def run(argv: list[str] | None = None) -> int:
         out.flush()
     except WorkerError as error:
         return protocol.fail(error, out)
+    except AirbyteTracedException as error:
+        return protocol.fail(_from_cdk(error), out)
     except (ValueError, OSError) as error:
         return protocol.fail(ConfigError(f"{error} Fix the file named on the command line."), out)
     return 0
+
+
+def _from_cdk(error: AirbyteTracedException) -> WorkerError:
+    """The worker error for a failure the CDK raised (a config off the spec)."""
+    if error.failure_type == FailureType.config_error:
+        return ConfigError(
+            f"{error.message}. Fix the source config file named by --config."
+        )
+    return SourceError(f"{error.message}. The connector stopped; see its log.")
