@@ -148,10 +148,10 @@ class SubprocessSource:
     def catalog(self, name: str, *selections: dict) -> Path:
         """A configured catalog file; each selection names a stream and its modes."""
         streams = self.discover()
-        configured = [
-            configure_stream(streams[s["name"]], **{k: v for k, v in s.items() if k != "name"})
-            for s in selections
-        ]
+        configured = []
+        for selection in selections:
+            modes = {k: v for k, v in selection.items() if k != "name"}
+            configured.append(configure_stream(streams[selection["name"]], **modes))
         return write_json(self.folder / name, {"streams": configured})
 
 

@@ -152,7 +152,8 @@ def test_append_dedup_keeps_the_latest_row_of_each_key(items, target):
 def test_two_streams_sync_in_one_session(items, target):
     path, config = target
     items.sql(
-        f"CREATE TABLE {items.database}.tags (tag String) ENGINE = MergeTree ORDER BY tag",
+        f"CREATE TABLE {items.database}.tags (tag String) "
+        "ENGINE = MergeTree ORDER BY tag",
         f"INSERT INTO {items.database}.tags VALUES ('x'), ('y')",
     )
     catalog = items.catalog(

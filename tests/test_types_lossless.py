@@ -311,7 +311,8 @@ def test_duckdb_columns_have_the_mapped_types(clickhouse, extremes, catalog, tmp
 
     move_by_records(config, configured, path)
 
-    found = {name: kind.replace(" ", "") for name, kind in target_types(path, extremes).items()}
+    found = target_types(path, extremes)
+    found = {name: kind.replace(" ", "") for name, kind in found.items()}
     assert found == {c.name: c.duckdb.replace(" ", "") for c in COLUMNS}
 
 
@@ -321,7 +322,7 @@ def test_catalog_states_every_change_of_representation(catalog):
 
     for column in COLUMNS:
         schema = properties[column.name]
-        assert schema["x-clickhouse-type"] == column.clickhouse.replace("'", "'")
+        assert schema["x-clickhouse-type"] == column.clickhouse
         assert ("x-etlkit-representation" in schema) is column.represented, column.name
         for path in column.nested:
             member = schema
