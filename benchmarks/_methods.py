@@ -113,8 +113,11 @@ def _sync(task: dict, transport: str, checks: list[str]) -> dict:
 
     phases = {p["name"]: p["seconds"] for p in metrics["phases"]}
     result = _timed(metrics["records"], phases["sync"], metrics["wall_seconds"])
+    with_setup = phases["write_setup"] + phases["sync"]
     result.update(
         phases=phases,
+        setup_and_sync_seconds=round(with_setup, 6),
+        setup_and_sync_rows_per_second=round(metrics["records"] / with_setup),
         checks_passed=sum(c["passed"] for c in metrics.get("checks", [])),
         checks=len(metrics.get("checks", [])),
         source_version=metrics["source"]["version"],

@@ -141,7 +141,7 @@ def _python(*arguments: str) -> None:
 def print_table(report: dict) -> None:
     """One line per measured method and row count."""
     header = (f"{'method':<24} {'rows':>10} {'rows/s':>10} {'seconds':>8} "
-              f"{'wall s':>8} {'peak RSS MiB':>12}")
+              f"{'wall s':>8} {'peak RSS MiB':>12} {'setup+sync rows/s':>17}")
     print(header)
     print("-" * len(header))
     for size in ("base", "big"):
@@ -152,9 +152,11 @@ def print_table(report: dict) -> None:
 def _table_line(label: str, rows: int, result: dict) -> str:
     if "error" in result:
         return f"{label:<24} {rows:>10,} failed: {result['error']}"
+    with_setup = result.get("setup_and_sync_rows_per_second")
     return (f"{label:<24} {rows:>10,} {result['rows_per_second']:>10,} "
             f"{result['seconds']:>8.3f} {result['wall_seconds']:>8.3f} "
-            f"{result['peak_rss_bytes'] / 2**20:>12,.0f}")
+            f"{result['peak_rss_bytes'] / 2**20:>12,.0f} "
+            f"{'-' if with_setup is None else format(with_setup, ','):>17}")
 
 
 def print_verdicts(verdicts: list, rows: int, big_rows: int) -> None:

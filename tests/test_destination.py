@@ -195,10 +195,12 @@ def test_state_is_echoed_after_its_records_are_committed(items, target):
 
     destination.stdin.write(b"".join(lines[:first_state + 2]))
     destination.stdin.flush()
+    ready = parse_line(destination.stdout.readline())
     echoed = parse_line(destination.stdout.readline())
     destination.send_signal(signal.SIGKILL)
     destination.wait(timeout=COMMAND_TIMEOUT)
 
+    assert ready.type.value == "LOG" and ready.log.message.startswith("ready to write")
     assert echoed.type.value == "STATE"
     assert echoed.state.stream.stream_state.after[1] == 2
     assert rows(path, f"{items.database}.items") == [(1, "a", "1.10"), (2, "b", "2.20")]
@@ -214,7 +216,7 @@ def test_nothing_after_the_last_state_is_committed_when_input_ends(items, target
 
     assert done.returncode == 4
     assert "COMPLETE" in done.stderr.decode()
-    assert [kind(line) for line in done.stdout.splitlines()][0] == "STATE"
+    assert [kind(line) for line in done.stdout.splitlines()][:2] == ["LOG", "STATE"]
     assert rows(path, f"{items.database}.items") == [(1, "a", "1.10"), (2, "b", "2.20")]
 
 

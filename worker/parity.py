@@ -202,19 +202,13 @@ def _content(sides, columns, order, full: bool = False):
 
     source_line = ", '|', ".join(texts[n][0] for n in covered)
     target_line = " || '|' || ".join(texts[n][1] for n in covered)
-    source_sql = (
-        f"SELECT concat({source_line}, '\\n') AS line "
-        f"FROM {sides.source_table} ORDER BY {', '.join(_ch(k) for k in order)}")
+    source_digest = _source_digest(sides, f"concat({source_line})", order)
     target_sql = (
         f"SELECT {target_line} || chr(10) AS line FROM {sides.target_table} "
-        f"ORDER BY {', '.join(_dk(k) for k in order)}")
-
-    with sides.source.query_arrow_stream(source_sql, use_strings=True) as stream:
-        source_digest = _digest(batch.column(0) for batch in stream)
+        f"ORDER BY {', '.join(_dk(k) for k in order)}, line")
     relation = sides.target.sql(target_sql)
     batches = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
-    reader = batches(1 << 17)
-    target_digest = _digest(batch.column(0) for batch in reader)
+    target_digest = _digest(batch.column(0) for batch in batches(1 << 17))
 
     name = "full_row_sha256" if full else "content_sha256"
     detail = f"columns {covered} ordered by {order}"
@@ -253,6 +247,23 @@ def canonical_text(name: str, column: types.ColumnType) -> tuple[str, str] | Non
     if column.nullable:
         return f"ifNull({pair[0]}, '{NULL_TEXT}')", f"coalesce({pair[1]}, '{NULL_TEXT}')"
     return pair
+
+
+def _source_digest(sides: Sides, line: str, order: list[str]) -> str:
+    """SHA-256 of the canonical lines as ClickHouse streams them, in order.
+
+    TabSeparatedRaw writes each line unescaped and ends it with the newline
+    the canonical format asks for, so the bytes that arrive are the lines.
+    """
+    sort = ", ".join([*(_ch(k) for k in order), "line"])
+    body = sides.source.raw_stream(
+        f"SELECT {line} AS line FROM {sides.source_table} ORDER BY {sort}",
+        fmt="TabSeparatedRaw")
+    digest = hashlib.sha256()
+    read = body.read if hasattr(body, "read") else iter(body).__next__
+    while chunk := read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _digest(columns: Iterable[pa.Array]) -> str:

@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 
 import orjson
 from airbyte_cdk.models import (
@@ -45,6 +46,25 @@ def dumps(message: AirbyteMessage) -> bytes:
 def loads(line: bytes | str) -> AirbyteMessage:
     """Parse one protocol line with the CDK's own deserializer."""
     return AirbyteMessageSerializer.load(orjson.loads(line))
+
+
+def line_chunks(read, size: int = 4 << 20) -> Iterator[bytes]:
+    """Chunks of whole lines from a ``read(n)`` byte source.
+
+    Every chunk ends with a newline; a last line without one gets one.
+    """
+    tail = b""
+    while True:
+        chunk = read(size)
+        if not chunk:
+            break
+        chunk = tail + chunk if tail else chunk
+        cut = chunk.rfind(b"\n") + 1
+        tail = chunk[cut:]
+        if cut:
+            yield chunk[:cut]
+    if tail:
+        yield tail + b"\n"
 
 
 def log(text: str, level: Level = Level.INFO) -> AirbyteMessage:

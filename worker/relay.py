@@ -1,11 +1,13 @@
 """The protocol transport: source and destination as separate processes.
 
-The source's stdout is relayed in large chunks to the destination's stdin
-(the relay counts records and bytes without parsing them); the
-destination's stdout (STATE echoed after each commit, LOG) is read on a
-thread and re-emitted. Connector configs live in a private folder that is
-removed afterwards, so a password in the source config is never left in the
-evidence.
+Both connector processes start in ``write_setup``: the destination sets up its
+tables and says it is ready with a LOG message, while the source starts and
+waits on the pipe until the relay reads it in ``sync``. The source's
+stdout is relayed in large chunks to the destination's stdin: the relay
+counts records and bytes without parsing them. The destination's stdout
+(STATE echoed after each commit, LOG) is read on a thread and re-emitted.
+Connector configs live in a private folder that is removed afterwards, so a
+password in the source config is never left in the evidence.
 """
 
 from __future__ import annotations
@@ -22,37 +24,168 @@ import time
 from worker import catalog, protocol
 from worker.clickhouse import is_embedded, release
 from worker.errors import DestinationError, SourceError
+from worker.stats import StreamStats, stream_stats
 
 RECORD = b'{"type":"RECORD"'
+READY = "ready to write"
+COMMITTED = "committed rows: "
 CHUNK = 1 << 20
+READY_TIMEOUT = 120
 
 
-def move_protocol(job, emit, configured, tables, state) -> list:
-    """Move every configured stream through the two connector processes."""
-    from worker.sync import _stream_stats
+class ProtocolPipe:
+    """One protocol sync: two connector processes and the pipe between them."""
 
-    private = tempfile.mkdtemp(prefix="etlkit-connectors-")
-    try:
-        paths = _write_configs(private, job, configured)
-        if is_embedded(job.source["url"]):
-            release(job.source["url"])
-        counts, totals = _pipe(job, emit, paths, state)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
+    def __init__(self, job, emit, configured, state) -> None:
+        self.job = job
+        self.emit = emit
+        self.configured = configured
+        self.state = state
+        self.private = tempfile.mkdtemp(prefix="etlkit-connectors-")
+        self.paths = _write_configs(self.private, job, configured)
+        os.makedirs(job.output_dir, exist_ok=True)
+        self.logs = {
+            name: open(os.path.join(job.output_dir, f"{name}.log"), "wb")
+            for name in ("source", "destination")
+        }
+        self.counts: dict[str, int] = {}
+        self.ready = threading.Event()
+        self.source = None
+        self.destination = None
+        self.echo = None
+        self.totals = {"bytes": 0, "batches": 0, "records": 0,
+                       "read_seconds": 0.0, "write_seconds": 0.0,
+                       "source_start_seconds": 0.0}
 
-    stats = []
-    for c in configured.streams:
-        stream = _stream_stats(job, c, tables[c.stream.name])
-        stream.records = counts.get(c.stream.name, 0)
-        stream.state = state.streams.get((c.stream.namespace, c.stream.name))
-        stats.append(stream)
-    share = max(1, len(stats))
-    for stream in stats:
-        stream.bytes = totals["bytes"] // share
-        stream.batches = totals["batches"] // share
-        stream.read_seconds = totals["read_seconds"] / share
-        stream.write_seconds = totals["write_seconds"] / share
-    return stats
+    def start(self) -> None:
+        """Start both connectors; return when the destination's tables are set up."""
+        self.destination = subprocess.Popen(
+            [sys.executable, "-m", "worker.destination_duckdb", "write",
+             "--config", self.paths["destination"], "--catalog", self.paths["catalog"]],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.logs["destination"])
+        self.echo = threading.Thread(target=self._echo, daemon=True)
+        self.echo.start()
+        self.source = self._start_source()
+
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not self.ready.wait(0.05):
+            if self.destination.poll() is not None or time.monotonic() > deadline:
+                self._close_destination()
+                raise DestinationError(
+                    "The destination connector did not get ready: "
+                    f"{_last_line(self.logs['destination'].name)}")
+
+    def relay(self) -> None:
+        """Relay the source's output to the destination until both end."""
+        self._relay(self.source)
+        source_code = self.source.wait()
+        started = time.perf_counter()
+        destination_code = self._close_destination()
+        self.totals["write_seconds"] += time.perf_counter() - started
+
+        if source_code != 0:
+            raise SourceError(
+                f"The source connector exited with code {source_code}: "
+                f"{_last_line(self.logs['source'].name)} Nothing after the last state "
+                "was committed.")
+        if destination_code != 0:
+            raise DestinationError(
+                f"The destination connector exited with code {destination_code}: "
+                f"{_last_line(self.logs['destination'].name)}")
+
+    def stream_stats(self, tables) -> list[StreamStats]:
+        """Per-stream figures; the relay's timings are shared out by records."""
+        stats = []
+        for c in self.configured.streams:
+            stream = stream_stats(self.job, c, tables[c.stream.name])
+            stream.records = self.counts.get(c.stream.name, 0)
+            stream.state = self.state.streams.get((c.stream.namespace, c.stream.name))
+            stats.append(stream)
+
+        total = max(1, sum(s.records for s in stats))
+        for stream in stats:
+            share = stream.records / total if len(stats) > 1 else 1.0
+            stream.bytes = round(self.totals["bytes"] * share)
+            stream.batches = round(self.totals["batches"] * share)
+            stream.read_seconds = self.totals["read_seconds"] * share
+            stream.write_seconds = self.totals["write_seconds"] * share
+            stream.source_start_seconds = self.totals["source_start_seconds"]
+        return stats
+
+    def close(self) -> None:
+        """Stop what still runs; remove the private configs."""
+        for process in (self.source, self.destination):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        for log in self.logs.values():
+            log.close()
+        shutil.rmtree(self.private, ignore_errors=True)
+
+    def _start_source(self) -> subprocess.Popen:
+        if is_embedded(self.job.source["url"]):
+            release(self.job.source["url"])
+        command = [sys.executable, "-m", "worker.source_clickhouse", "read",
+                   "--config", self.paths["source"], "--catalog", self.paths["catalog"]]
+        if "state" in self.paths:
+            command += ["--state", self.paths["state"]]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.logs["source"])
+
+    def _relay(self, source) -> None:
+        totals = self.totals
+        read, write = source.stdout.raw.read, self.destination.stdin.write
+        started_at = time.perf_counter()
+        try:
+            while True:
+                started = time.perf_counter()
+                chunk = read(CHUNK)
+                waited = time.perf_counter() - started
+                if not totals["bytes"]:
+                    totals["source_start_seconds"] = time.perf_counter() - started_at
+                else:
+                    totals["read_seconds"] += waited
+                if not chunk:
+                    break
+
+                records = chunk.count(RECORD)
+                started = time.perf_counter()
+                write(chunk)
+                totals["write_seconds"] += time.perf_counter() - started
+                totals["bytes"] += len(chunk)
+                if records:
+                    totals["records"] += records
+                    totals["batches"] += 1
+                    self.emit(f"progress transport=protocol batch={totals['batches']} "
+                              f"rows={records} records={totals['records']}")
+        except BrokenPipeError:
+            source.kill()
+
+    def _close_destination(self) -> int:
+        try:
+            self.destination.stdin.close()
+        except BrokenPipeError:
+            pass
+        code = self.destination.wait()
+        self.echo.join()
+        return code
+
+    def _echo(self) -> None:
+        for line in self.destination.stdout:
+            try:
+                message = protocol.loads(line)
+            except ValueError:
+                continue
+            if message.type.value == "STATE" and message.state.stream:
+                descriptor = message.state.stream.stream_descriptor
+                blob = message.state.stream.stream_state
+                self.state.save(descriptor.namespace, descriptor.name, dict(blob.__dict__))
+            elif message.type.value == "LOG" and message.log.message.startswith(READY):
+                self.ready.set()
+            elif message.type.value == "LOG" and message.log.message.startswith(COMMITTED):
+                for pair in message.log.message.removeprefix(COMMITTED).split(", "):
+                    name, _, count = pair.partition("=")
+                    self.counts[name] = int(count)
+            self.emit(line.decode().rstrip("\n"))
 
 
 def _write_configs(folder: str, job, configured) -> dict:
@@ -61,105 +194,15 @@ def _write_configs(folder: str, job, configured) -> dict:
              for name in ("source", "destination", "catalog")}
     documents = {
         "source": job.source,
-        "destination": {**job.destination},
+        "destination": job.destination,
         "catalog": catalog.dump(configured),
     }
     for name, document in documents.items():
         with open(paths[name], "w", encoding="utf-8") as handle:
             json.dump(document, handle)
-    if state_path := (job.state_path if os.path.exists(job.state_path or "") else None):
-        paths["state"] = state_path
+    if job.state_path and os.path.exists(job.state_path):
+        paths["state"] = job.state_path
     return paths
-
-
-def _pipe(job, emit, paths, state) -> tuple[dict, dict]:
-    os.makedirs(job.output_dir, exist_ok=True)
-    source_log = open(os.path.join(job.output_dir, "source.log"), "wb")
-    destination_log = open(os.path.join(job.output_dir, "destination.log"), "wb")
-    python = sys.executable
-
-    read_command = [python, "-m", "worker.source_clickhouse", "read",
-                    "--config", paths["source"], "--catalog", paths["catalog"]]
-    if "state" in paths:
-        read_command += ["--state", paths["state"]]
-    source = subprocess.Popen(read_command, stdout=subprocess.PIPE, stderr=source_log)
-    destination = subprocess.Popen(
-        [python, "-m", "worker.destination_duckdb", "write",
-         "--config", paths["destination"], "--catalog", paths["catalog"]],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=destination_log)
-
-    counts: dict[str, int] = {}
-    echo = threading.Thread(
-        target=_echo, args=(destination.stdout, emit, state, counts), daemon=True)
-    echo.start()
-    totals = _relay(source, destination, emit)
-
-    source_code = source.wait()
-    started = time.perf_counter()
-    destination_code = destination.wait()
-    echo.join()
-    totals["write_seconds"] += time.perf_counter() - started
-    source_log.close()
-    destination_log.close()
-
-    if source_code != 0:
-        raise SourceError(
-            f"The source connector exited with code {source_code}: "
-            f"{_last_line(source_log.name)} Nothing after the last state was committed.")
-    if destination_code != 0:
-        raise DestinationError(
-            f"The destination connector exited with code {destination_code}: "
-            f"{_last_line(destination_log.name)}")
-    return counts, totals
-
-
-def _relay(source, destination, emit) -> dict:
-    totals = {"bytes": 0, "batches": 0, "records": 0,
-              "read_seconds": 0.0, "write_seconds": 0.0}
-    read, write = source.stdout.raw.read, destination.stdin.write
-    try:
-        while True:
-            started = time.perf_counter()
-            chunk = read(CHUNK)
-            totals["read_seconds"] += time.perf_counter() - started
-            if not chunk:
-                break
-
-            records = chunk.count(RECORD)
-            started = time.perf_counter()
-            write(chunk)
-            totals["write_seconds"] += time.perf_counter() - started
-            totals["bytes"] += len(chunk)
-            if records:
-                totals["records"] += records
-                totals["batches"] += 1
-                emit(f"progress transport=protocol batch={totals['batches']} "
-                     f"rows={records} records={totals['records']}")
-    except BrokenPipeError:
-        source.kill()
-    finally:
-        try:
-            destination.stdin.close()
-        except BrokenPipeError:
-            pass
-    return totals
-
-
-def _echo(stream, emit, state, counts) -> None:
-    for line in stream:
-        try:
-            message = protocol.loads(line)
-        except ValueError:
-            continue
-        if message.type.value == "STATE" and message.state.stream:
-            descriptor = message.state.stream.stream_descriptor
-            blob = message.state.stream.stream_state
-            state.save(descriptor.namespace, descriptor.name, dict(blob.__dict__))
-        elif message.type.value == "LOG" and message.log.message.startswith("committed rows: "):
-            for pair in message.log.message.removeprefix("committed rows: ").split(", "):
-                name, _, count = pair.partition("=")
-                counts[name] = int(count)
-        emit(line.decode().rstrip("\n"))
 
 
 def _last_line(path: str) -> str:

@@ -23,7 +23,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -36,28 +35,12 @@ from worker.destination_duckdb import TableWriter, open_database
 from worker.errors import CheckFailure, WorkerError
 from worker.job import Job, load_job
 from worker.phases import Phases
-from worker.relay import move_protocol
+from worker.relay import ProtocolPipe
 from worker.source_clickhouse import Checkpoint, StreamReader, describe, paging_key
 from worker.state import StateFile
+from worker.stats import StreamStats, stream_stats, target_schema
 
 logger = logging.getLogger(__name__)
-
-@dataclass
-class StreamStats:
-    """What moving one stream cost and produced."""
-
-    name: str
-    namespace: str
-    target: str
-    sync_mode: str
-    records: int = 0
-    bytes: int = 0
-    batches: int = 0
-    read_seconds: float = 0.0
-    write_seconds: float = 0.0
-    state: dict | None = None
-    columns: list[dict] = field(default_factory=list)
-
 
 def run(job: Job, emit: Callable[[str], None] = print) -> dict:
     """Run ``job``; return its metrics (also written to the output folder)."""
@@ -146,35 +129,46 @@ def _run(job: Job, phases: Phases, emit, metrics: dict) -> None:
 
 def _move(job, phases, emit, configured, tables) -> list[StreamStats]:
     state = StateFile(job.state_path)
-    stats = []
+    if job.transport == "protocol":
+        return _move_protocol(job, phases, emit, configured, tables, state)
+
     with phases.phase("write_setup"):
-        if job.transport == "fast":
-            con = open_database(job.destination["path"])
-            writers = {
-                c.stream.name: _writer(job, con, c, tables[c.stream.name])
-                for c in configured.streams
-            }
+        con = open_database(job.destination["path"])
+        writers = {
+            c.stream.name: _writer(job, con, c, tables[c.stream.name])
+            for c in configured.streams
+        }
     with phases.phase("sync"):
-        if job.transport == "fast":
-            try:
-                for c in configured.streams:
-                    stats.append(_move_fast(job, emit, c, tables[c.stream.name],
-                                            writers[c.stream.name], state))
-            except BaseException:
-                for writer in writers.values():
-                    writer.abort()
-                raise
-            finally:
-                con.close()
-        else:
-            stats = move_protocol(job, emit, configured, tables, state)
-    return stats
+        try:
+            return [
+                _move_fast(job, emit, c, tables[c.stream.name], writers[c.stream.name],
+                           state)
+                for c in configured.streams
+            ]
+        except BaseException:
+            for writer in writers.values():
+                writer.abort()
+            raise
+        finally:
+            con.close()
+
+
+def _move_protocol(job, phases, emit, configured, tables, state) -> list[StreamStats]:
+    pipe = ProtocolPipe(job, emit, configured, state)
+    try:
+        with phases.phase("write_setup"):
+            pipe.start()
+        with phases.phase("sync"):
+            pipe.relay()
+    finally:
+        pipe.close()
+    return pipe.stream_stats(tables)
 
 
 def _writer(job, con, configured: ConfiguredAirbyteStream, table) -> TableWriter:
     primary_key = [p[0] for p in configured.primary_key or []]
     writer = TableWriter(
-        con, _target_schema(job, configured), configured.stream.name, table.columns,
+        con, target_schema(job, configured), configured.stream.name, table.columns,
         configured.destination_sync_mode.value, primary_key)
     writer.begin()
     return writer
@@ -182,7 +176,7 @@ def _writer(job, con, configured: ConfiguredAirbyteStream, table) -> TableWriter
 
 def _move_fast(job, emit, configured, table, writer, state) -> StreamStats:
     name, namespace = configured.stream.name, configured.stream.namespace
-    stats = _stream_stats(job, configured, table)
+    stats = stream_stats(job, configured, table)
     incremental = configured.sync_mode == SyncMode.incremental
     key = paging_key(table, configured)
     resume = state.get(namespace, name, key) if incremental else None
@@ -224,25 +218,6 @@ def _move_fast(job, emit, configured, table, writer, state) -> StreamStats:
     return stats
 
 
-def _stream_stats(job, configured, table) -> StreamStats:
-    mode = next(m for m, pair in catalog.SYNC_MODES.items()
-                if pair == (configured.sync_mode, configured.destination_sync_mode))
-    schema = _target_schema(job, configured)
-    return StreamStats(
-        name=configured.stream.name, namespace=configured.stream.namespace,
-        target=f'"{schema}"."{configured.stream.name}"', sync_mode=mode,
-        columns=[
-            {"name": n, "clickhouse_type": c.clickhouse, "duckdb_type": c.duckdb,
-             "representation": c.representation}
-            for n, c in table.columns.items()
-        ],
-    )
-
-
-def _target_schema(job, configured) -> str:
-    return job.destination.get("schema") or configured.stream.namespace or "main"
-
-
 def _verify(job, client, con, configured, tables, stats) -> list[parity.CheckResult]:
     results = []
     for c, stream_stats in zip(configured.streams, stats):
@@ -273,8 +248,10 @@ def _summarise(metrics: dict, stats: list[StreamStats]) -> None:
         read_seconds=round(read, 6),
         write_seconds=round(write, 6),
         rows_per_second=round(records / (read + write)) if read + write else None,
+        source_start_seconds=round(max((s.source_start_seconds for s in stats), default=0), 6),
         streams=[{**s.__dict__, "read_seconds": round(s.read_seconds, 6),
-                  "write_seconds": round(s.write_seconds, 6)} for s in stats],
+                  "write_seconds": round(s.write_seconds, 6),
+                  "source_start_seconds": round(s.source_start_seconds, 6)} for s in stats],
     )
 
 

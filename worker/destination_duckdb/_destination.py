@@ -72,14 +72,14 @@ class DestinationDuckDB(Destination):
         configured_catalog: ConfiguredAirbyteCatalog,
         input_messages: Iterable[AirbyteMessage],
     ) -> Iterator[AirbyteMessage]:
-        lines = (protocol.dumps(message) for message in input_messages)
+        lines = (protocol.dumps(message) + b"\n" for message in input_messages)
         session = WriteSession(config, configured_catalog)
         for line in session.run(lines):
             yield protocol.loads(line)
 
-    def write_lines(self, config, catalog, lines: Iterable[bytes]) -> Iterator[bytes]:
-        """The fast path: protocol lines in, lines to echo out."""
-        yield from WriteSession(config, catalog).run(lines)
+    def write_lines(self, config, catalog, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The fast path: chunks of whole protocol lines in, lines to echo out."""
+        yield from WriteSession(config, catalog).run(chunks)
 
 
 def read_catalog(path: str) -> ConfiguredAirbyteCatalog:
@@ -113,7 +113,8 @@ def run(argv: list[str] | None = None) -> int:
             return 0
         config = destination.read_config(parsed.config)
         catalog = read_catalog(parsed.catalog)
-        for line in destination.write_lines(config, catalog, sys.stdin.buffer):
+        chunks = protocol.line_chunks(sys.stdin.buffer.read1, 4 << 20)
+        for line in destination.write_lines(config, catalog, chunks):
             out.write(line)
             out.flush()
     except WorkerError as error:

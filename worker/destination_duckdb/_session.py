@@ -1,9 +1,12 @@
 """One write session: protocol messages in, committed DuckDB tables out.
 
-RECORD lines are sorted into one buffer file per stream without being parsed
-in Python; at a stream's STATE message (every stream's for a global state)
-and when a buffer grows large, DuckDB's JSON reader loads the buffer. A STATE
-message is echoed only after every record before it is committed. Each
+Input arrives in chunks of whole lines. A chunk that holds only RECORD lines
+of one stream (the usual case) goes to that stream's buffer file whole, with
+no per-line work in Python; other chunks are taken line by line. When a
+buffer grows large, and at a stream's STATE message (every stream's for a
+global state), DuckDB's JSON reader loads the buffer on a loader thread while
+reading goes on. A STATE message is echoed only after every record before it
+is committed. Each
 stream writes through its own DuckDB connection, so one stream's checkpoint
 never commits another stream's rows. A stream is finished (an overwrite swapped
 into place) only when its source marked it COMPLETE; input that ends sooner
@@ -15,7 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -37,10 +42,16 @@ logger = logging.getLogger(__name__)
 
 RECORD_PREFIX = b'{"type":"RECORD","record":{"stream":"'
 FLUSH_ROWS = 250_000
+PENDING_LOADS = 2
+MEMORY_LIMIT = "512MB"
 
 
 def open_database(path: str) -> duckdb.DuckDBPyConnection:
-    """Open (or create) the DuckDB file at ``path`` with UTC as its zone."""
+    """Open (or create) the DuckDB file at ``path`` with UTC as its zone.
+
+    DuckDB may hold up to :data:`MEMORY_LIMIT` before it spills to disk, so
+    writes and proofs of any size run in bounded memory.
+    """
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         con = duckdb.connect(path)
@@ -50,21 +61,64 @@ def open_database(path: str) -> duckdb.DuckDBPyConnection:
             "and that no other process holds it open for writing."
         ) from error
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     return con
 
 
 class _Buffer:
-    """RECORD lines of one stream waiting for DuckDB's JSON reader."""
+    """RECORD lines of one stream waiting for DuckDB's JSON reader.
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.file = open(path, "wb")
-        self.rows = 0
-        self.first_line = 0
+    Each flush hands the current file to the loader and starts a new one, so
+    reading never waits for a load to finish.
+    """
 
-    def reset(self) -> None:
-        self.file = open(self.path, "wb")
+    def __init__(self, stream: str, folder: str, number: int) -> None:
+        self.stream = stream
+        self.prefix = RECORD_PREFIX + stream.encode() + b'"'
+        self.folder = folder
+        self.number = number
+        self.files = 0
         self.rows = 0
+        self.file = self._open()
+
+    def rotate(self) -> str:
+        """Close the current file, open the next; return the closed one's path."""
+        self.file.close()
+        path = self.file.name
+        self.files += 1
+        self.file = self._open()
+        self.rows = 0
+        return path
+
+    def _open(self):
+        return open(os.path.join(self.folder, f"{self.number}-{self.files}.jsonl"), "wb")
+
+
+class _Loader:
+    """Runs DuckDB work on one thread, in order; reports its first error."""
+
+    def __init__(self) -> None:
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="etlkit-load")
+        self.pending: deque[Future] = deque()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        """Queue ``work``; wait while too many loads are in flight."""
+        self._reap()
+        while len(self.pending) >= PENDING_LOADS:
+            self.pending.popleft().result()
+        self.pending.append(self.executor.submit(work))
+
+    def drain(self) -> None:
+        """Wait for every queued piece of work; raise the first error."""
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def _reap(self) -> None:
+        while self.pending and self.pending[0].done():
+            self.pending.popleft().result()
 
 
 class WriteSession:
@@ -83,6 +137,7 @@ class WriteSession:
         self.buffers: dict[bytes, _Buffer] = {}
         self.complete: set[str] = set()
         self.line = 0
+        self.loader = _Loader()
         try:
             for configured in catalog.streams:
                 self._add_stream(config, configured)
@@ -90,30 +145,55 @@ class WriteSession:
             self.abort()
             raise
 
-    def run(self, lines: Iterable[bytes]) -> Iterator[bytes]:
-        """Consume protocol lines; yield the lines to echo (STATE and LOG)."""
-        buffers = self.buffers
-        prefix, start = RECORD_PREFIX, len(RECORD_PREFIX)
+    def run(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Consume chunks of whole protocol lines; yield the lines to echo."""
+        yield protocol.dumps(protocol.log(f"ready to write {sorted(self.writers)}")) + b"\n"
         try:
-            for line in lines:
-                self.line += 1
-                if line.startswith(prefix):
-                    buffer = buffers.get(line[start:line.find(b'"', start)])
-                    if buffer is not None:
-                        buffer.file.write(line)
-                        buffer.rows += 1
-                        if buffer.rows >= FLUSH_ROWS:
-                            self._flush(buffer)
-                        continue
-                if line.strip():
-                    yield from self._message(line)
+            for chunk in chunks:
+                buffer = self._single_stream(chunk)
+                if buffer is None:
+                    yield from self._lines(chunk)
+                    continue
+                rows = chunk.count(b"\n")
+                buffer.file.write(chunk)
+                buffer.rows += rows
+                self.line += rows
+                if buffer.rows >= FLUSH_ROWS:
+                    self._flush(buffer)
             yield from self._close()
         except BaseException:
             self.abort()
             raise
 
+    def _single_stream(self, chunk: bytes) -> _Buffer | None:
+        """The buffer of the one stream every line of ``chunk`` is a record of."""
+        if not chunk.startswith(RECORD_PREFIX):
+            return None
+        start = len(RECORD_PREFIX)
+        buffer = self.buffers.get(chunk[start:chunk.find(b'"', start)])
+        if buffer is None or not chunk.startswith(buffer.prefix):
+            return None
+        records = 1 + chunk.count(b"\n" + buffer.prefix)
+        return buffer if records == chunk.count(b"\n") else None
+
+    def _lines(self, chunk: bytes) -> Iterator[bytes]:
+        prefix, start = RECORD_PREFIX, len(RECORD_PREFIX)
+        for line in chunk.splitlines(keepends=True):
+            self.line += 1
+            if line.startswith(prefix):
+                buffer = self.buffers.get(line[start:line.find(b'"', start)])
+                if buffer is not None:
+                    buffer.file.write(line)
+                    buffer.rows += 1
+                    if buffer.rows >= FLUSH_ROWS:
+                        self._flush(buffer)
+                    continue
+            if line.strip():
+                yield from self._message(line)
+
     def abort(self) -> None:
         """Roll back every uncommitted write and remove stage tables."""
+        self.loader.close()
         for writer in self.writers.values():
             try:
                 writer.abort()
@@ -135,7 +215,7 @@ class WriteSession:
         )
         writer.begin()
         self.writers[name] = writer
-        self.buffers[name.encode()] = _Buffer(os.path.join(self.spool, f"{len(self.buffers)}.jsonl"))
+        self.buffers[name.encode()] = _Buffer(name, self.spool, len(self.buffers))
 
     def _message(self, line: bytes) -> Iterator[bytes]:
         try:
@@ -178,19 +258,25 @@ class WriteSession:
             )
 
     def _flush(self, buffer: _Buffer) -> None:
-        buffer.file.close()
-        if buffer.rows:
-            name = next(n for n, b in self.buffers.items() if b is buffer).decode()
+        """Hand the buffer's rows to the loader; an overwrite's stage commits too."""
+        if not buffer.rows:
+            return
+        writer, line = self.writers[buffer.stream], self.line
+        path = buffer.rotate()
+
+        def load() -> None:
             try:
-                self.writers[name].add_records_file(buffer.path)
+                writer.add_records_file(path)
             except WorkerError as error:
                 raise ProtocolError(
-                    f"A RECORD of {name!r} before line {self.line} could not be loaded: "
-                    f"{error}"
-                ) from error
-            if self.writers[name].mode == "overwrite":
-                self.writers[name].checkpoint()
-        buffer.reset()
+                    f"A RECORD of {buffer.stream!r} before line {line} could not be "
+                    f"loaded: {error}") from error
+            finally:
+                os.remove(path)
+            if writer.mode == "overwrite":
+                writer.checkpoint()
+
+        self.loader.submit(load)
 
     def _state_streams(self, message: AirbyteMessage) -> list[str]:
         """The streams a STATE message checkpoints: its own, or every stream."""
@@ -202,17 +288,23 @@ class WriteSession:
         return list(self.writers)
 
     def _checkpoint(self, names: list[str]) -> None:
+        """Load and commit every buffered row of ``names``, then return."""
         for name in names:
             self._flush(self.buffers[name.encode()])
+        self.loader.drain()
+        for name in names:
             self.writers[name].checkpoint()
 
     def _close(self) -> Iterator[bytes]:
         missing = [n for n in self.writers if n not in self.complete]
         if not self.require_complete:
             missing = []
-        for name, writer in self.writers.items():
+        for name in self.writers:
             if name not in missing:
                 self._flush(self.buffers[name.encode()])
+        self.loader.drain()
+        for name, writer in self.writers.items():
+            if name not in missing:
                 writer.finish()
         if missing:
             raise DestinationError(
@@ -225,6 +317,7 @@ class WriteSession:
         yield protocol.dumps(protocol.log(f"committed rows: {summary}")) + b"\n"
 
     def _cleanup(self) -> None:
+        self.loader.close()
         for buffer in self.buffers.values():
             buffer.file.close()
         shutil.rmtree(self.spool, ignore_errors=True)

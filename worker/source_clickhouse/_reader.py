@@ -24,7 +24,7 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from worker import types
+from worker import protocol, types
 from worker.errors import ConfigError, SourceError
 from worker.source_clickhouse._discover import Table, _ident
 
@@ -44,6 +44,7 @@ ARROW_SETTINGS = {
     "output_format_arrow_string_as_string": 1,
 }
 _CHUNK_BYTES = 4 << 20
+SOURCE_ALIAS = "_source"
 
 
 @dataclass
@@ -127,15 +128,19 @@ class StreamReader:
         return True
 
     def _page_sql(self, transport: str) -> str:
+        """One page's query. Columns are named through the table's alias, so a
+        wire expression's output name never shadows the column in WHERE or
+        ORDER BY (``toUnixTimestamp64Micro(t) AS t`` must not be compared as t)."""
         columns = ", ".join(
-            f"{column.wire(_ident(name), transport)} AS {_ident(name)}"
+            f"{column.wire(_column(name), transport)} AS {_ident(name)}"
             for name, column in self.table.columns.items()
         )
-        sql = f"SELECT {columns} FROM {_ident(self.table.database)}.{_ident(self.table.name)}"
+        table = f"{_ident(self.table.database)}.{_ident(self.table.name)}"
+        sql = f"SELECT {columns} FROM {table} AS {SOURCE_ALIAS}"
         if self.key and self.after is not None:
             sql += f" WHERE {self._after_condition()}"
         if self.key:
-            order = ", ".join(_ident(k) for k in self.key)
+            order = ", ".join(_column(k) for k in self.key)
             sql += f" ORDER BY {order} LIMIT {int(self.page_rows)}"
         return sql
 
@@ -144,7 +149,7 @@ class StreamReader:
         literals = [
             self.table.columns[k].literal(v) for k, v in zip(self.key, self.after)
         ]
-        names = [_ident(k) for k in self.key]
+        names = [_column(k) for k in self.key]
         if len(names) == 1:
             return f"{names[0]} > {literals[0]}"
         return (
@@ -181,7 +186,8 @@ class StreamReader:
             )
         except ClickHouseError as error:
             raise self._read_error(error) from error
-        yield from _whole_lines(body)
+        read = body.read if hasattr(body, "read") else io.BytesIO(b"".join(body)).read
+        yield from protocol.line_chunks(read, _CHUNK_BYTES)
 
     def _read_error(self, error: ClickHouseError) -> SourceError:
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -191,21 +197,9 @@ class StreamReader:
         )
 
 
-def _whole_lines(body) -> Iterator[bytes]:
-    """Re-chunk a byte stream so that every chunk ends at a line boundary."""
-    read = body.read if hasattr(body, "read") else io.BytesIO(b"".join(body)).read
-    tail = b""
-    while True:
-        chunk = read(_CHUNK_BYTES)
-        if not chunk:
-            break
-        chunk = tail + chunk
-        cut = chunk.rfind(b"\n") + 1
-        tail = chunk[cut:]
-        if cut:
-            yield chunk[:cut]
-    if tail:
-        yield tail + b"\n"
+def _column(name: str) -> str:
+    """A column of the table being read, named through its alias."""
+    return f"{SOURCE_ALIAS}.{_ident(name)}"
 
 
 def _settings_clause(settings: dict) -> str:

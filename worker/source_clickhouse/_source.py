@@ -189,10 +189,9 @@ def _read_stream(client: Client, config, configured, states) -> Iterator[bytes]:
 
 
 def frame_records(lines: bytes, prefix: bytes, emitted_at: int) -> bytes:
-    """Wrap each JSON row of ``lines`` in a RECORD message line."""
-    suffix = b',"emitted_at":' + str(emitted_at).encode() + b"}}"
-    rows = lines[:-1].split(b"\n")
-    return prefix + (suffix + b"\n" + prefix).join(rows) + suffix + b"\n"
+    """Wrap each JSON row of ``lines`` (whole lines) in a RECORD message line."""
+    suffix = b',"emitted_at":' + str(emitted_at).encode() + b"}}\n"
+    return prefix + lines[:-1].replace(b"\n", suffix + prefix) + suffix
 
 
 def _checkpoint_line(name: str, namespace: str, checkpoint: Checkpoint) -> bytes:
