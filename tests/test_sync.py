@@ -274,3 +274,32 @@ def test_a_secret_in_the_source_config_stays_out_of_the_evidence(tmp_path):
     assert secret not in finished.stdout + finished.stderr
     for path in (tmp_path / "protocol").iterdir():
         assert secret not in path.read_text(errors="replace"), path.name
+
+
+def test_fast_incremental_pages_and_resumes_on_a_datetime64_cursor(tmp_path):
+    url = f"chdb://{tmp_path / 'chdb'}"
+    run_sql(url, "CREATE DATABASE analytics",
+            "CREATE TABLE analytics.ticks (id UInt64, at DateTime64(6, 'UTC'), "
+            "price Decimal(10, 2)) ENGINE = MergeTree ORDER BY (at, id)",
+            "INSERT INTO analytics.ticks SELECT number, toDateTime64('2024-01-01', 6, "
+            "'UTC') + toIntervalMicrosecond(number * 7), number / 4 FROM numbers(1000)")
+    stream = {"name": "ticks", "sync_mode": "incremental_append", "cursor_field": "at",
+              "checksum_columns": ["id", "at", "price"]}
+    source = {"url": url, "database": "analytics", "page_rows": 300}
+    state = tmp_path / "state.json"
+    first = make_job(tmp_path, "first", streams=[stream], source=source,
+                     state_path=str(state))
+    finished, metrics = run_sync(tmp_path, first, "first")
+    assert finished.returncode == 0, finished.stderr
+    assert metrics["records"] == 1_000 and metrics["status"] == "passed"
+
+    run_sql(url, "INSERT INTO analytics.ticks SELECT number, toDateTime64('2024-01-02', "
+                 "6, 'UTC') + toIntervalMicrosecond(number), 1 FROM numbers(1000, 200)")
+    second = make_job(tmp_path, "second", streams=[stream], source=source,
+                      state_path=str(state))
+    finished, metrics = run_sync(tmp_path, second, "second")
+
+    assert finished.returncode == 0, finished.stderr
+    assert metrics["records"] == 200
+    assert comparison(metrics, "row_count")["destination"] == "1200"
+    assert comparison(metrics, "content_sha256")["passed"]

@@ -26,9 +26,10 @@ def write_junit(path: str, checks: list[dict], suite: str, error: str | None = N
     """One test suite per check, one test case per comparison."""
     root = ET.Element("testsuites", name=suite)
     for check in checks:
-        comparisons = check["comparisons"] or [{
-            "name": check["check"], "passed": False, "source": None,
-            "destination": None, "detail": check.get("detail")}]
+        if not check["comparisons"]:
+            _skipped_suite(root, suite, check)
+            continue
+        comparisons = check["comparisons"]
         failures = sum(1 for c in comparisons if not c["passed"])
         element = ET.SubElement(
             root, "testsuite", name=check["check"], tests=str(len(comparisons)),
@@ -55,6 +56,15 @@ def write_junit(path: str, checks: list[dict], suite: str, error: str | None = N
     partial = f"{path}.partial"
     ET.ElementTree(root).write(partial, encoding="utf-8", xml_declaration=True)
     os.replace(partial, path)
+
+
+def _skipped_suite(root: ET.Element, suite: str, check: dict) -> None:
+    """A check with nothing to compare: one skipped case saying why."""
+    element = ET.SubElement(root, "testsuite", name=check["check"], tests="1",
+                            failures="0", errors="0", skipped="1", time="0")
+    case = ET.SubElement(element, "testcase", classname=f"{suite}.{check['check']}",
+                         name=check["check"], time="0")
+    ET.SubElement(case, "skipped", message=check.get("detail") or "nothing to compare")
 
 
 def _short(value) -> str:

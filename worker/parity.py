@@ -41,6 +41,15 @@ CHECKS = (
     "schema_drift", "freshness",
 )
 NULL_TEXT = "\\N"
+NOTHING_TO_COMPARE = {
+    "row_count": "nothing to compare",
+    "decimal_sums": "the stream has no integer or decimal column to sum",
+    "tallies": "the stream has no LowCardinality, Enum or Bool column to tally",
+    "content_sha256": "nothing to compare",
+    "full_row_sha256": "nothing to compare",
+    "schema_drift": "the stream has no columns",
+    "freshness": "the stream has no cursor with a canonical text",
+}
 _SMALL_INTEGERS = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
 _WIDE_INTEGERS = {"Int128", "UInt128", "Int256", "UInt256"}
 _PLAIN_TEXT = {"String", "UUID", "IPv4", "IPv6", "Bool", "Date", "Date32", "Enum8", "Enum16"}
@@ -66,6 +75,7 @@ class CheckResult:
     seconds: float
     comparisons: list[Comparison] = field(default_factory=list)
     detail: str | None = None
+    skipped: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -111,10 +121,11 @@ def run_checks(
         comparisons, detail = outcome if isinstance(outcome, tuple) else (outcome, None)
         results.append(CheckResult(
             check=check,
-            passed=bool(comparisons) and all(c.passed for c in comparisons),
+            passed=all(c.passed for c in comparisons),
             seconds=round(time.perf_counter() - started, 6),
             comparisons=comparisons,
-            detail=detail or (None if comparisons else "nothing to compare"),
+            detail=detail or (None if comparisons else NOTHING_TO_COMPARE[check]),
+            skipped=not comparisons,
         ))
         logger.info("check %s: %s", check, "passed" if results[-1].passed else "FAILED")
     return results
@@ -124,10 +135,18 @@ def _compare(name: str, source, destination, detail: str | None = None) -> Compa
     return Comparison(name, source, destination, source == destination, detail)
 
 
+def _both(sides: Sides, source_sql: str, target_sql: str) -> tuple[list, list]:
+    """The rows of one query run on ClickHouse and its twin run on DuckDB."""
+    source = sides.source.query(source_sql).result_rows
+    target = [tuple(row) for row in sides.target.execute(target_sql).fetchall()]
+    return source, target
+
+
 def _counts(sides: Sides) -> tuple[str, str]:
-    source = sides.source.query(f"SELECT toString(count()) FROM {sides.source_table}")
-    target = sides.target.execute(f"SELECT count(*)::VARCHAR FROM {sides.target_table}")
-    return source.result_rows[0][0], target.fetchone()[0]
+    source, target = _both(
+        sides, f"SELECT toString(count()) FROM {sides.source_table}",
+        f"SELECT count(*)::VARCHAR FROM {sides.target_table}")
+    return source[0][0], target[0][0]
 
 
 def _sums(sides: Sides) -> list[Comparison]:
@@ -146,12 +165,12 @@ def _sums(sides: Sides) -> list[Comparison]:
             target_exprs.append(
                 f"coalesce(sum({dk}), CAST(0 AS DECIMAL(38, {scale})))::VARCHAR")
 
-    source = sides.source.query(
-        f"SELECT {', '.join(source_exprs)} FROM {sides.source_table}").result_rows[0]
-    target = sides.target.execute(
-        f"SELECT {', '.join(target_exprs)} FROM {sides.target_table}").fetchone()
+    source, target = _both(
+        sides, f"SELECT {', '.join(source_exprs)} FROM {sides.source_table}",
+        f"SELECT {', '.join(target_exprs)} FROM {sides.target_table}")
     return [
-        _compare(f"sum:{name}", s, t) for (name, _), s, t in zip(summed, source, target)
+        _compare(f"sum:{name}", s, t)
+        for (name, _), s, t in zip(summed, source[0], target[0])
     ]
 
 
@@ -168,12 +187,12 @@ def _tallies(sides: Sides) -> list[Comparison]:
         if not _low_cardinality(column):
             continue
         ch, dk = _ch(name), _dk(name)
-        source = sides.source.query(
+        source, target = _both(
+            sides,
             f"SELECT ifNull(toString({ch}), '{NULL_TEXT}') AS v, toString(count()) "
-            f"FROM {sides.source_table} GROUP BY v ORDER BY v").result_rows
-        target = sides.target.execute(
+            f"FROM {sides.source_table} GROUP BY v ORDER BY v",
             f"SELECT coalesce({dk}::VARCHAR, '{NULL_TEXT}') AS v, count(*)::VARCHAR "
-            f"FROM {sides.target_table} GROUP BY v ORDER BY v").fetchall()
+            f"FROM {sides.target_table} GROUP BY v ORDER BY v")
         comparisons.append(_compare(f"tally:{name}", dict(source), dict(target)))
     return comparisons
 
@@ -194,7 +213,7 @@ def _content(sides, columns, order, full: bool = False):
 
     texts = {n: canonical_text(n, sides.columns[n]) for n in chosen}
     uncovered = [n for n, t in texts.items() if t is None]
-    if uncovered and not full:
+    if uncovered and columns and not full:
         raise ConfigError(
             f"The columns {uncovered} have no canonical text (floats, nested and JSON "
             "types); leave them out of checksum_columns.")
@@ -316,12 +335,12 @@ def _freshness(sides: Sides) -> list[Comparison]:
     text = canonical_text(sides.cursor, column)
     if text is None:
         return []
-    source = sides.source.query(
+    source, target = _both(
+        sides,
         f"SELECT {text[0]} FROM {sides.source_table} "
-        f"ORDER BY {_ch(sides.cursor)} DESC LIMIT 1").result_rows
-    target = sides.target.execute(
+        f"ORDER BY {_ch(sides.cursor)} DESC LIMIT 1",
         f"SELECT {text[1]} FROM {sides.target_table} "
-        f"ORDER BY {_dk(sides.cursor)} DESC LIMIT 1").fetchall()
+        f"ORDER BY {_dk(sides.cursor)} DESC LIMIT 1")
     return [_compare(
         f"max:{sides.cursor}", source[0][0] if source else None,
         target[0][0] if target else None)]
@@ -333,11 +352,9 @@ def _split_target(qualified: str) -> tuple[str, str]:
 
 
 def _base(column: types.ColumnType) -> str:
-    text = column.clickhouse
-    for wrapper in ("LowCardinality(", "Nullable("):
-        while text.startswith(wrapper):
-            text = text[len(wrapper):-1]
-    return text.split("(")[0] if not text.startswith(("Decimal", "DateTime64")) else text
+    """The unwrapped type: its name alone, or whole for Decimal and DateTime64."""
+    text = types.unwrap(column.clickhouse)
+    return text if text.startswith(("Decimal", "DateTime64")) else text.split("(")[0]
 
 
 def _ch(name: str) -> str:

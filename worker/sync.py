@@ -55,6 +55,13 @@ def run(job: Job, emit: Callable[[str], None] = print) -> dict:
         metrics.update(status="error", exit_code=error.exit_code,
                        failure_class=error.failure_class, error=str(error))
         emit(protocol.dumps(protocol.error_trace(error)).decode())
+    except Exception as error:
+        logger.exception("the sync stopped on an unexpected error")
+        metrics.update(
+            status="error", exit_code=1, failure_class=None,
+            error=f"The sync stopped on an unexpected {type(error).__name__}: {error} "
+            "This is a fault in etlkit; the traceback is on stderr.")
+        emit(protocol.dumps(protocol.error_trace(error)).decode())
     finally:
         metrics["phases"] = phases.as_list()
         metrics["wall_seconds"] = round(time.perf_counter() - started, 6)
@@ -101,7 +108,7 @@ def _run(job: Job, phases: Phases, emit, metrics: dict) -> None:
         con = open_database(job.destination["path"])
         try:
             checks = _verify(job, client, con, configured, tables, stats)
-            metrics["destination"]["version"] = con.execute("SELECT version()").fetchone()[0]
+            metrics["destination"]["version"] = con.execute("SELECT version()").fetchall()[0][0]
         finally:
             con.close()
     metrics["checks"] = [c.as_dict() for c in checks]
@@ -220,13 +227,13 @@ def _move_fast(job, emit, configured, table, writer, state) -> StreamStats:
 
 def _verify(job, client, con, configured, tables, stats) -> list[parity.CheckResult]:
     results = []
-    for c, stream_stats in zip(configured.streams, stats):
+    for c, moved in zip(configured.streams, stats):
         table = tables[c.stream.name]
         stream_job = next(s for s in job.streams if s.name == c.stream.name)
         sides = parity.Sides(
             source=client,
             source_table=f"`{table.database}`.`{table.name}`",
-            target=con, target_table=stream_stats.target,
+            target=con, target_table=moved.target,
             columns=table.columns,
             primary_key=[p[0] for p in c.primary_key or []] or table.primary_key,
             cursor=(c.cursor_field or [None])[0],

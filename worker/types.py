@@ -334,6 +334,15 @@ class _Tuple(ColumnType):
         return f"Tuple({members})"
 
 
+def unwrap(clickhouse_type: str) -> str:
+    """The type inside any ``Nullable`` and ``LowCardinality`` wrappers."""
+    text = clickhouse_type.strip()
+    for wrapper in ("LowCardinality(", "Nullable("):
+        while text.startswith(wrapper):
+            text = text[len(wrapper):-1].strip()
+    return text
+
+
 def parse(clickhouse_type: str, utf8: bool = True) -> ColumnType:
     """Parse a ClickHouse type name into its :class:`ColumnType`.
 

@@ -58,7 +58,7 @@ class DestinationDuckDB(Destination):
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         try:
             con = open_database(config["path"])
-            version = con.execute("SELECT version()").fetchone()[0]
+            version = con.execute("SELECT version()").fetchall()[0][0]
             con.close()
         except (WorkerError, KeyError) as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=str(error))

@@ -163,7 +163,7 @@ class TableWriter:
             c.load(member(n), transport) for n, c in self.columns.items()
         )
         sql = f"INSERT INTO {self.work} ({names}) SELECT {values} FROM {relation}"
-        added = self._sql(sql).fetchone()[0]
+        added = self._sql(sql).fetchall()[0][0]
         self.rows += added
         return added
 
@@ -196,7 +196,7 @@ class TableWriter:
 
     def _spelled(self, duckdb_type: str) -> str:
         """``duckdb_type`` as DuckDB spells it in information_schema."""
-        return self._sql(f"SELECT typeof(CAST(NULL AS {duckdb_type}))").fetchone()[0]
+        return self._sql(f"SELECT typeof(CAST(NULL AS {duckdb_type}))").fetchall()[0][0]
 
     def _sql(self, sql: str, parameters=None):
         try:

@@ -82,7 +82,7 @@ def describe(client: Client, database: str, table: str) -> Table:
     primary_key = key if key and all(k in columns for k in key) else []
     cursors = [
         name for name, type_name in rows
-        if _base(type_name).split("(")[0] in _CURSOR_TYPES
+        if types.unwrap(type_name).split("(")[0] in _CURSOR_TYPES
     ]
     return Table(database, table, columns, primary_key, cursors, engine)
 
@@ -101,14 +101,6 @@ def _binary_string_columns(client, database, table, rows) -> set[str]:
     if binary:
         logger.info("columns holding non-UTF-8 bytes land as BLOB: %s", sorted(binary))
     return binary
-
-
-def _base(type_name: str) -> str:
-    """The type inside Nullable and LowCardinality wrappers."""
-    for wrapper in ("LowCardinality(", "Nullable("):
-        while type_name.startswith(wrapper):
-            type_name = type_name[len(wrapper):-1]
-    return type_name
 
 
 def _ident(name: str) -> str:
