@@ -41,6 +41,7 @@ CHECKS = (
     "schema_drift", "freshness",
 )
 NULL_TEXT = "\\N"
+DIGEST_PAGE_ROWS = 250_000
 NOTHING_TO_COMPARE = {
     "row_count": "nothing to compare",
     "decimal_sums": "the stream has no integer or decimal column to sum",
@@ -221,7 +222,7 @@ def _content(sides, columns, order, full: bool = False):
 
     source_line = ", '|', ".join(texts[n][0] for n in covered)
     target_line = " || '|' || ".join(texts[n][1] for n in covered)
-    source_digest = _source_digest(sides, f"concat({source_line})", order)
+    source_digest = _source_digest(sides, f"concat({source_line}, '\\n')", order)
     target_sql = (
         f"SELECT {target_line} || chr(10) AS line FROM {sides.target_table} "
         f"ORDER BY {', '.join(_dk(k) for k in order)}, line")
@@ -269,20 +270,33 @@ def canonical_text(name: str, column: types.ColumnType) -> tuple[str, str] | Non
 
 
 def _source_digest(sides: Sides, line: str, order: list[str]) -> str:
-    """SHA-256 of the canonical lines as ClickHouse streams them, in order.
+    """SHA-256 of the canonical lines in ClickHouse, one key-range page at a time.
 
-    TabSeparatedRaw writes each line unescaped and ends it with the newline
-    the canonical format asks for, so the bytes that arrive are the lines.
+    The embedded engine holds a whole result before handing it over, so the
+    lines come in pages of the ``order`` key: each page takes the next rows
+    after the last key of the one before, ``WITH TIES`` so that rows sharing
+    a key never straddle two pages, and sorts them by key and then line.
     """
-    sort = ", ".join([*(_ch(k) for k in order), "line"])
-    body = sides.source.raw_stream(
-        f"SELECT {line} AS line FROM {sides.source_table} ORDER BY {sort}",
-        fmt="TabSeparatedRaw")
-    digest = hashlib.sha256()
-    read = body.read if hasattr(body, "read") else iter(body).__next__
-    while chunk := read(1 << 20):
-        digest.update(chunk)
-    return digest.hexdigest()
+    keys = {f"_key{i}": (name, sides.columns[name]) for i, name in enumerate(order)}
+    selected = ", ".join(
+        f"{column.wire(_ch(name), types.FAST)} AS {alias}"
+        for alias, (name, column) in keys.items())
+    key_tuple = f"({', '.join(_ch(name) for name in order)})"
+    digest, after = hashlib.sha256(), None
+    while True:
+        where = "" if after is None else f"WHERE {key_tuple} > ({', '.join(after)})"
+        page = sides.source.query_arrow(
+            f"SELECT line, {', '.join(keys)} FROM (SELECT {line} AS line, {selected} "
+            f"FROM {sides.source_table} {where} ORDER BY {key_tuple} "
+            f"LIMIT {DIGEST_PAGE_ROWS} WITH TIES) ORDER BY {', '.join(keys)}, line",
+            use_strings=True)
+        for chunk in page.column("line").chunks:
+            _feed(digest, chunk)
+        if page.num_rows < DIGEST_PAGE_ROWS:
+            return digest.hexdigest()
+        last = page.slice(page.num_rows - 1)
+        after = [column.literal(last.column(alias)[0].as_py())
+                 for alias, (_, column) in keys.items()]
 
 
 def _digest(columns: Iterable[pa.Array]) -> str:

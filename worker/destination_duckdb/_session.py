@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 RECORD_PREFIX = b'{"type":"RECORD","record":{"stream":"'
 FLUSH_ROWS = 250_000
 PENDING_LOADS = 2
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "256MB"
 
 
 def open_database(path: str) -> duckdb.DuckDBPyConnection:

@@ -122,7 +122,7 @@ class TableWriter:
         reader = (
             f"read_json({_string(path)}, format='newline_delimited', "
             f"columns={{'record': 'STRUCT(data STRUCT({_escape(data)}))'}}, "
-            "maximum_object_size=67108864)"
+            "maximum_object_size=33554432)"
         )
         return self._insert(reader, types.PROTOCOL, lambda n: f"record.data.{quote(n)}")
 
