@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from etlkit.errors import EtlkitError
@@ -51,3 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{error.failure_class} " if error.failure_class else ""
         print(f"etlkit: {label}{error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # The reader of stdout went away (``etlkit spec schema | head``): stop
+        # quietly, and keep Python from reporting the failed flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
