@@ -33,8 +33,10 @@ from worker.job import DEFAULT_CHECKS, Job
 TABLE = "analytics.events"
 PAGE_ORDER = "ts, event_id"
 REFERENCE_PAGE_ROWS = 5_000
-CHECKSUM = {"checksum_columns": ["event_id", "event_type", "revenue"],
-            "checksum_order": ["event_id"]}
+CHECKSUM = {
+    "checksum_columns": ["event_id", "event_type", "revenue"],
+    "checksum_order": ["event_id"],
+}
 
 
 def fast_verified(task: dict) -> dict:
@@ -98,18 +100,22 @@ def reference(task: dict) -> dict:
 
 def _sync(task: dict, transport: str, checks: list[str]) -> dict:
     """Run one sync in this process and keep the figures the benchmark reads."""
-    job = Job.from_dict({
-        "source": {"url": task["url"], "database": "analytics"},
-        "destination": {"path": task["duckdb"]},
-        "streams": [{"name": "events", **CHECKSUM}],
-        "output_dir": task["output_dir"],
-        "transport": transport,
-        "checks": checks,
-    })
+    job = Job.from_dict(
+        {
+            "source": {"url": task["url"], "database": "analytics"},
+            "destination": {"path": task["duckdb"]},
+            "streams": [{"name": "events", **CHECKSUM}],
+            "output_dir": task["output_dir"],
+            "transport": transport,
+            "checks": checks,
+        }
+    )
     metrics = sync.run(job, emit=_quiet)
     if metrics.get("status") != "passed":
-        raise RuntimeError(f"The {transport} sync ended {metrics.get('status')}: "
-                           f"{metrics.get('error')}")
+        raise RuntimeError(
+            f"The {transport} sync ended {metrics.get('status')}: "
+            f"{metrics.get('error')}"
+        )
 
     phases = {p["name"]: p["seconds"] for p in metrics["phases"]}
     result = _timed(metrics["records"], phases["sync"], metrics["wall_seconds"])
@@ -136,8 +142,10 @@ def _land_arrow(con: duckdb.DuckDBPyConnection, batch, first: bool) -> None:
 
 
 def _offset_page_sql(offset: int) -> str:
-    return (f"SELECT * FROM {TABLE} ORDER BY {PAGE_ORDER} "
-            f"LIMIT {REFERENCE_PAGE_ROWS} OFFSET {offset}")
+    return (
+        f"SELECT * FROM {TABLE} ORDER BY {PAGE_ORDER} "
+        f"LIMIT {REFERENCE_PAGE_ROWS} OFFSET {offset}"
+    )
 
 
 def _land_json(con: duckdb.DuckDBPyConnection, path: str, first: bool) -> None:

@@ -66,16 +66,41 @@ def _memory_growth(base: dict, big: dict) -> float:
 
 
 TARGETS = (
-    Target("fast_move_vs_raw", "fast move rows/s >= 0.8x raw bound rows/s",
-           0.8, True, _fast_move_share),
-    Target("verified_time_vs_raw", "whole verified sync time <= 2x raw bound time",
-           2.0, False, _verified_time),
-    Target("protocol_records_per_second", "protocol transport >= 250,000 records/s",
-           250_000, True, _protocol_rate),
-    Target("fast_vs_reference", "fast transport rows/s >= 6x reference method",
-           6.0, True, _over_reference),
-    Target("memory_big_vs_base", "fast peak memory at big rows <= 1.5x at base rows",
-           1.5, False, _memory_growth),
+    Target(
+        "fast_move_vs_raw",
+        "fast move rows/s >= 0.8x raw bound rows/s",
+        0.8,
+        True,
+        _fast_move_share,
+    ),
+    Target(
+        "verified_time_vs_raw",
+        "whole verified sync time <= 2x raw bound time",
+        2.0,
+        False,
+        _verified_time,
+    ),
+    Target(
+        "protocol_records_per_second",
+        "protocol transport >= 250,000 records/s",
+        250_000,
+        True,
+        _protocol_rate,
+    ),
+    Target(
+        "fast_vs_reference",
+        "fast transport rows/s >= 6x reference method",
+        6.0,
+        True,
+        _over_reference,
+    ),
+    Target(
+        "memory_big_vs_base",
+        "fast peak memory at big rows <= 1.5x at base rows",
+        1.5,
+        False,
+        _memory_growth,
+    ),
 )
 
 
@@ -88,11 +113,18 @@ def _judge_one(target: Target, base: dict, big: dict) -> Verdict:
     try:
         value = target.value_of(base, big)
     except (KeyError, TypeError, ZeroDivisionError):
-        return Verdict(target.name, target.statement, None, target.bound,
-                       NOT_MEASURED, None)
+        return Verdict(
+            target.name, target.statement, None, target.bound, NOT_MEASURED, None
+        )
 
     reaches = operator.ge if target.at_least else operator.le
     verdict = MET if reaches(value, target.bound) else MISSED
     margin = value / target.bound if target.at_least else target.bound / value
-    return Verdict(target.name, target.statement, round(value, 3), target.bound,
-                   verdict, round(margin, 3))
+    return Verdict(
+        target.name,
+        target.statement,
+        round(value, 3),
+        target.bound,
+        verdict,
+        round(margin, 3),
+    )

@@ -60,12 +60,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000,
-                        help="rows for every method (default 1,000,000)")
-    parser.add_argument("--big-rows", type=int, default=5_000_000,
-                        help="rows for the memory repeat (default 5,000,000)")
-    parser.add_argument("--output", default=os.path.join(ROOT, "reports", "bench.json"),
-                        help="where to write the JSON report")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=1_000_000,
+        help="rows for every method (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--big-rows",
+        type=int,
+        default=5_000_000,
+        help="rows for the memory repeat (default 5,000,000)",
+    )
+    parser.add_argument(
+        "--output",
+        default=os.path.join(ROOT, "reports", "bench.json"),
+        help="where to write the JSON report",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1 or args.big_rows < 1:
         parser.error("--rows and --big-rows must be positive row counts")
@@ -112,7 +123,8 @@ def run_method(workdir: str, url: str, rows: int, method: str) -> dict:
     folder = os.path.join(workdir, f"{method}-{rows}")
     os.makedirs(folder)
     task = {
-        "method": method, "url": url,
+        "method": method,
+        "url": url,
         "duckdb": os.path.join(folder, "target.duckdb"),
         "output_dir": os.path.join(folder, "evidence"),
         "result": os.path.join(folder, "result.json"),
@@ -134,14 +146,22 @@ def run_method(workdir: str, url: str, rows: int, method: str) -> dict:
 
 
 def _python(*arguments: str) -> None:
-    subprocess.run([sys.executable, *arguments], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def print_table(report: dict) -> None:
     """One line per measured method and row count."""
-    header = (f"{'method':<24} {'rows':>10} {'rows/s':>10} {'seconds':>8} "
-              f"{'wall s':>8} {'peak RSS MiB':>12} {'setup+sync rows/s':>17}")
+    header = (
+        f"{'method':<24} {'rows':>10} {'rows/s':>10} {'seconds':>8} "
+        f"{'wall s':>8} {'peak RSS MiB':>12} {'setup+sync rows/s':>17}"
+    )
     print(header)
     print("-" * len(header))
     for size in ("base", "big"):
@@ -153,10 +173,12 @@ def _table_line(label: str, rows: int, result: dict) -> str:
     if "error" in result:
         return f"{label:<24} {rows:>10,} failed: {result['error']}"
     with_setup = result.get("setup_and_sync_rows_per_second")
-    return (f"{label:<24} {rows:>10,} {result['rows_per_second']:>10,} "
-            f"{result['seconds']:>8.3f} {result['wall_seconds']:>8.3f} "
-            f"{result['peak_rss_bytes'] / 2**20:>12,.0f} "
-            f"{'-' if with_setup is None else format(with_setup, ','):>17}")
+    return (
+        f"{label:<24} {rows:>10,} {result['rows_per_second']:>10,} "
+        f"{result['seconds']:>8.3f} {result['wall_seconds']:>8.3f} "
+        f"{result['peak_rss_bytes'] / 2**20:>12,.0f} "
+        f"{'-' if with_setup is None else format(with_setup, ','):>17}"
+    )
 
 
 def print_verdicts(verdicts: list, rows: int, big_rows: int) -> None:
@@ -188,8 +210,13 @@ def _cpu_model() -> str | None:
 
 def _commit() -> str | None:
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return done.stdout.strip()

@@ -57,15 +57,24 @@ def run_demo(
 
 
 def _run_worker(folder: Path, on_phase: Callable[[str], None]) -> int:
-    command = [sys.executable, "-m", "worker.sync", "--config", str(folder / "job.json")]
-    with open(folder / "worker.log", "w", encoding="utf-8") as log, \
-            open(folder / "worker.stderr.log", "w", encoding="utf-8") as errors:
+    command = [
+        sys.executable,
+        "-m",
+        "worker.sync",
+        "--config",
+        str(folder / "job.json"),
+    ]
+    with (
+        open(folder / "worker.log", "w", encoding="utf-8") as log,
+        open(folder / "worker.stderr.log", "w", encoding="utf-8") as errors,
+    ):
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1)
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1
+        )
         for line in process.stdout:
             log.write(line)
             if line.startswith(PHASE_MARKER):
-                on_phase(line[len(PHASE_MARKER):].strip())
+                on_phase(line[len(PHASE_MARKER) :].strip())
         return process.wait()
 
 
@@ -74,7 +83,8 @@ def _read_metrics(folder: Path, code: int) -> dict:
     if not path.exists():
         raise ConnectorError(
             f"The worker exited with code {code} and wrote no metrics; read "
-            f"{folder / 'worker.stderr.log'} for the cause.")
+            f"{folder / 'worker.stderr.log'} for the cause."
+        )
     return json.loads(path.read_text())
 
 
@@ -90,9 +100,11 @@ def _summary(run_id, folder, spec, metrics, seconds) -> dict:
         "error": metrics.get("error"),
         "spec_hash": spec.digest(),
         "transport": metrics.get("transport"),
-        "source": metrics.get("source", {}).get("engine", "ClickHouse") + " "
+        "source": metrics.get("source", {}).get("engine", "ClickHouse")
+        + " "
         + str(metrics.get("source", {}).get("version", "?")),
-        "destination": "DuckDB " + str(metrics.get("destination", {}).get("version", "?")),
+        "destination": "DuckDB "
+        + str(metrics.get("destination", {}).get("version", "?")),
         "rows": metrics.get("records"),
         "batches": metrics.get("batches"),
         "bytes": metrics.get("bytes"),
@@ -115,4 +127,3 @@ def _summary(run_id, folder, spec, metrics, seconds) -> dict:
 def exit_code(summary: dict) -> int:
     """The demo's exit code: the worker's, or 0 when every check passed."""
     return int(summary.get("exit_code") or 0)
-

@@ -15,8 +15,13 @@ from etlkit.registry import Registry, destination_config, source_config
 from etlkit.spec import JobSpec
 
 WORKER_CHECKS = (
-    "row_count", "decimal_sums", "tallies", "content_sha256", "full_row_sha256",
-    "schema_drift", "freshness",
+    "row_count",
+    "decimal_sums",
+    "tallies",
+    "content_sha256",
+    "full_row_sha256",
+    "schema_drift",
+    "freshness",
 )
 
 
@@ -34,19 +39,22 @@ def worker_job(
     if not tables:
         raise PlanError(
             f"The source ref {spec.source_ref!r} names no table and the spec lists no "
-            "streams; name the table in the ref or list the streams.")
+            "streams; name the table in the ref or list the streams."
+        )
     unknown = [v for v in spec.validation if v not in WORKER_CHECKS]
     if unknown:
         raise PlanError(
             f"The validation(s) {unknown} have no worker check; use some of "
-            f"{list(WORKER_CHECKS)}.")
+            f"{list(WORKER_CHECKS)}."
+        )
 
     destination = destination_config(target)
     if target.table and len(tables) == 1 and target.table != tables[0]:
         raise PlanError(
             f"The target ref {spec.target_ref!r} names table {target.table!r} but the "
             f"stream is {tables[0]!r}; the worker writes each stream to a table of "
-            "the same name, so make the two names match.")
+            "the same name, so make the two names match."
+        )
 
     streams = [
         {
@@ -67,8 +75,11 @@ def worker_job(
         "output_dir": str(output_dir),
     }
     if seed_rows is not None:
-        job["seed"] = {"rows": seed_rows, "database": source.namespace,
-                       "table": tables[0]}
+        job["seed"] = {
+            "rows": seed_rows,
+            "database": source.namespace,
+            "table": tables[0],
+        }
         job["analytics"] = "demo"
     if state_path is not None:
         job["state_path"] = str(state_path)

@@ -256,7 +256,7 @@ def _parse_source(profile: str, variable: str, entry: Any, path: Path) -> ValueS
         raise CredentialError(
             f"The {where} gives {variable} a plain value; a profile says where a "
             f"value comes from, never the value: write {variable} = "
-            "{ env = \"NAME\" } or { file = \"path\" }."
+            '{ env = "NAME" } or { file = "path" }.'
         )
 
     kinds = [kind for kind in SOURCE_KINDS if kind in entry]

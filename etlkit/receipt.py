@@ -13,16 +13,23 @@ PUBLISHED = {
     "rows": "50000",
     "revenue": "611815.02",
     "tally:event_type": {
-        "page_view": "29958", "search": "7598", "add_to_cart": "6014",
-        "checkout": "3928", "purchase": "2502",
+        "page_view": "29958",
+        "search": "7598",
+        "add_to_cart": "6014",
+        "checkout": "3928",
+        "purchase": "2502",
     },
 }
 
 
 def figures(metrics: dict) -> dict:
     """The data-dependent figures of a run, read from its metrics."""
-    found: dict = {"rows": None, "revenue": None, "tally:event_type": None,
-                   "content_sha256": None}
+    found: dict = {
+        "rows": None,
+        "revenue": None,
+        "tally:event_type": None,
+        "content_sha256": None,
+    }
     for check in metrics.get("checks", []):
         for comparison in check["comparisons"]:
             name = comparison["name"]

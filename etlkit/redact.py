@@ -170,7 +170,7 @@ class Masker:
         for match in self._pattern.finditer(buffer):
             if match.start() >= boundary:
                 break
-            parts += [buffer[position:match.start()], MASK_BYTES]
+            parts += [buffer[position : match.start()], MASK_BYTES]
             position = match.end()
 
         emit_to = max(position, boundary)
@@ -234,4 +234,3 @@ def _write(sink: BinaryIO, data: bytes) -> int:
     sink.write(data)
     sink.flush()
     return len(data)
-

@@ -314,7 +314,7 @@ def _parse_namespaces(value: Any, where: str) -> tuple[str, ...]:
     ):
         raise PlanError(
             f"The {where} has 'namespaces' {value!r}; write a list of identifiers "
-            "such as [\"analytics\"]."
+            'such as ["analytics"].'
         )
     return tuple(value)
 
@@ -323,7 +323,7 @@ def _parse_secrets(value: Any, connector: str, where: str) -> tuple[SecretRef, .
     if not isinstance(value, Mapping):
         raise PlanError(
             f"The {where} has 'secrets' that is not a table; write "
-            "secrets.<setting> = { env = \"NAME\" }."
+            'secrets.<setting> = { env = "NAME" }.'
         )
 
     secrets = []
@@ -348,7 +348,7 @@ def _parse_secret(setting: str, entry: Any, where: str) -> SecretRef:
     if not isinstance(env, str) or not _ENV_NAME.fullmatch(env):
         raise PlanError(
             f"The {where} has secret {setting!r} without a valid env variable "
-            f"name; write secrets.{setting} = {{ env = \"NAME\" }} with NAME made "
+            f'name; write secrets.{setting} = {{ env = "NAME" }} with NAME made '
             "of letters, digits and underscores. A registry never holds values."
         )
 

@@ -120,8 +120,11 @@ class SubprocessSource:
         self.discovered = None
         request = json.dumps({"url": self.url, "statements": list(statements)})
         done = subprocess.run(
-            [sys.executable, "-c", _RUN_SQL], input=request.encode(),
-            capture_output=True, cwd=REPO, timeout=COMMAND_TIMEOUT,
+            [sys.executable, "-c", _RUN_SQL],
+            input=request.encode(),
+            capture_output=True,
+            cwd=REPO,
+            timeout=COMMAND_TIMEOUT,
         )
         assert done.returncode == 0, done.stderr.decode()[-2000:]
 
@@ -140,7 +143,8 @@ class SubprocessSource:
         done = connector("source_clickhouse", "discover", "--config", self.config())
         assert done.returncode == 0, done.stderr
         [catalog] = [
-            orjson.loads(line)["catalog"] for line in done.stdout.splitlines()
+            orjson.loads(line)["catalog"]
+            for line in done.stdout.splitlines()
             if line.startswith(b'{"type":"CATALOG"')
         ]
         return {s["name"]: s for s in catalog["streams"]}

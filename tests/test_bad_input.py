@@ -31,12 +31,17 @@ def known(subprocess_clickhouse_url, tmp_path_factory):
     return source, source.catalog("catalog.json", {"name": "known"})
 
 
-@pytest.mark.parametrize("config, expected", [
-    ({"database": "x"}, "'url' is a required property"),
-    ({"url": "ftp://example.com"}, "'ftp://example.com' does not match"),
-])
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"database": "x"}, "'url' is a required property"),
+        ({"url": "ftp://example.com"}, "'ftp://example.com' does not match"),
+    ],
+)
 @pytest.mark.parametrize("command", ["discover", "read"])
-def test_a_source_config_off_the_spec_exits_2(command, config, expected, known, tmp_path):
+def test_a_source_config_off_the_spec_exits_2(
+    command, config, expected, known, tmp_path
+):
     _, catalog = known
     path = write_json(tmp_path / "bad.json", config)
 
@@ -59,10 +64,13 @@ def test_check_of_a_config_off_the_spec_fails_naming_the_field(tmp_path):
     assert "'url' is a required property" in status.connectionStatus.message
 
 
-@pytest.mark.parametrize("module, command", [
-    ("source_clickhouse", "discover"),
-    ("destination_duckdb", "check"),
-])
+@pytest.mark.parametrize(
+    "module, command",
+    [
+        ("source_clickhouse", "discover"),
+        ("destination_duckdb", "check"),
+    ],
+)
 def test_a_config_that_is_not_json_exits_2(module, command, tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"url": ')
@@ -73,18 +81,28 @@ def test_a_config_that_is_not_json_exits_2(module, command, tmp_path):
     assert "broken.json" in error_of(done)
 
 
-@pytest.mark.parametrize("module, config", [
-    ("source_clickhouse", None),
-    ("destination_duckdb", {"path": "target.duckdb"}),
-])
+@pytest.mark.parametrize(
+    "module, config",
+    [
+        ("source_clickhouse", None),
+        ("destination_duckdb", {"path": "target.duckdb"}),
+    ],
+)
 def test_a_catalog_that_is_not_json_exits_2(module, config, known, tmp_path):
     source, _ = known
     catalog = tmp_path / "catalog.txt"
     catalog.write_text("streams: not json")
     config = write_json(tmp_path / "d.json", config) if config else source.config()
 
-    done = connector(module, "read" if module.startswith("source") else "write",
-                     "--config", config, "--catalog", catalog, stdin=b"")
+    done = connector(
+        module,
+        "read" if module.startswith("source") else "write",
+        "--config",
+        config,
+        "--catalog",
+        catalog,
+        stdin=b"",
+    )
 
     assert done.returncode == 2
     assert "catalog.txt" in error_of(done)
@@ -120,25 +138,41 @@ def test_a_destination_config_without_a_path_exits_2(known, tmp_path):
     _, catalog = known
 
     done = connector(
-        "destination_duckdb", "write", "--config", write_json(tmp_path / "d.json", {}),
-        "--catalog", catalog, stdin=b"",
+        "destination_duckdb",
+        "write",
+        "--config",
+        write_json(tmp_path / "d.json", {}),
+        "--catalog",
+        catalog,
+        stdin=b"",
     )
 
     assert done.returncode == 2
     assert "no path" in error_of(done)
 
 
-@pytest.mark.parametrize("line, expected", [
-    (b'{"type": "RECORD", "rec\n', "Line 1 of the input is not an Airbyte message"),
-    (b"not json at all\n", "Line 1 of the input is not an Airbyte message"),
-    (RECORD % b"elsewhere", "stream 'elsewhere', which the catalog does not configure"),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        (b'{"type": "RECORD", "rec\n', "Line 1 of the input is not an Airbyte message"),
+        (b"not json at all\n", "Line 1 of the input is not an Airbyte message"),
+        (
+            RECORD % b"elsewhere",
+            "stream 'elsewhere', which the catalog does not configure",
+        ),
+    ],
+)
 def test_a_bad_stdin_line_exits_4_naming_the_line(line, expected, known, tmp_path):
     _, catalog = known
     config = write_json(tmp_path / "d.json", {"path": str(tmp_path / "t.duckdb")})
 
     done = connector(
-        "destination_duckdb", "write", "--config", config, "--catalog", catalog,
+        "destination_duckdb",
+        "write",
+        "--config",
+        config,
+        "--catalog",
+        catalog,
         stdin=line,
     )
 

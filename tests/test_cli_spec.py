@@ -101,9 +101,7 @@ def test_lint_json_reports_the_clean_demo(capsys, profiles):
     assert report["registry"] == str(REGISTRY)
 
 
-def test_lint_lists_each_finding_with_its_code_path_and_fix(
-    capsys, profiles, tmp_path
-):
+def test_lint_lists_each_finding_with_its_code_path_and_fix(capsys, profiles, tmp_path):
     spec = write_spec(tmp_path, "bad.yaml", allow_env=["*"], validation=["vibes"])
 
     code, out, _ = run(lint_args(spec, profiles), capsys)
@@ -148,8 +146,7 @@ def test_diff_lists_the_changed_input(capsys, tmp_path):
 
     assert code == 0
     assert out == (
-        "changed field=timeout_seconds old=600 new=1200\n"
-        "changes=1 repair=ok\n"
+        "changed field=timeout_seconds old=600 new=1200\nchanges=1 repair=ok\n"
     )
 
 
@@ -206,9 +203,7 @@ def test_refs_lists_the_demo_connections(capsys):
     assert lines[-1] == f"registry={REGISTRY} connections=2"
 
 
-def test_refs_json_finds_the_registry_from_the_working_folder(
-    capsys, monkeypatch
-):
+def test_refs_json_finds_the_registry_from_the_working_folder(capsys, monkeypatch):
     monkeypatch.chdir(REPO / "examples")
 
     code, out, _ = run(["refs", "--json"], capsys)

@@ -12,8 +12,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def etlkit(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "etlkit", *args], cwd=REPO, capture_output=True,
-        text=True, timeout=timeout)
+        [sys.executable, "-m", "etlkit", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_demo_reproduces_the_published_receipt(tmp_path):
@@ -26,11 +30,20 @@ def test_demo_reproduces_the_published_receipt(tmp_path):
     assert summary["revenue"] == "611815.02"
     assert summary["checks_passed"] == summary["checks_total"] == 4
     assert summary["matches_published_receipt"] == {
-        "rows": True, "revenue": True, "tally:event_type": True}
+        "rows": True,
+        "revenue": True,
+        "tally:event_type": True,
+    }
     evidence = Path(summary["evidence"])
     assert evidence.parent == tmp_path
-    for name in ("metrics.json", "junit.xml", "job.json", "spec.json", "summary.json",
-                 "worker.log"):
+    for name in (
+        "metrics.json",
+        "junit.xml",
+        "job.json",
+        "spec.json",
+        "summary.json",
+        "worker.log",
+    ):
         assert (evidence / name).is_file(), name
 
 

@@ -28,7 +28,8 @@ CREATE TABLE {db}.items (
 
 def insert(source, *rows: tuple, before: tuple[str, ...] = ()) -> None:
     values = ", ".join(
-        f"({id_}, '{label}', {price}, '{updated}')" for id_, label, price, updated in rows
+        f"({id_}, '{label}', {price}, '{updated}')"
+        for id_, label, price, updated in rows
     )
     source.sql(*before, f"INSERT INTO {source.database}.items VALUES {values}")
 
@@ -37,14 +38,35 @@ def pipe(source, catalog, target) -> subprocess.CompletedProcess:
     """``source read | destination write``; the destination's result."""
     python = sys.executable
     read = subprocess.Popen(
-        [python, "-m", "worker.source_clickhouse", "read", "--config", source.config(),
-         "--catalog", catalog],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO,
+        [
+            python,
+            "-m",
+            "worker.source_clickhouse",
+            "read",
+            "--config",
+            source.config(),
+            "--catalog",
+            catalog,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
     )
     write = subprocess.run(
-        [python, "-m", "worker.destination_duckdb", "write", "--config", target,
-         "--catalog", catalog],
-        stdin=read.stdout, capture_output=True, cwd=REPO, timeout=COMMAND_TIMEOUT,
+        [
+            python,
+            "-m",
+            "worker.destination_duckdb",
+            "write",
+            "--config",
+            target,
+            "--catalog",
+            catalog,
+        ],
+        stdin=read.stdout,
+        capture_output=True,
+        cwd=REPO,
+        timeout=COMMAND_TIMEOUT,
     )
     read.stdout.close()
     read_code = read.wait(timeout=COMMAND_TIMEOUT)
@@ -56,8 +78,12 @@ def pipe(source, catalog, target) -> subprocess.CompletedProcess:
 def source_lines(source, catalog, **config) -> list[bytes]:
     """The source's read output, one protocol line per item."""
     done = connector(
-        "source_clickhouse", "read", "--config", source.config("read.json", **config),
-        "--catalog", catalog,
+        "source_clickhouse",
+        "read",
+        "--config",
+        source.config("read.json", **config),
+        "--catalog",
+        catalog,
     )
     assert done.returncode == 0, done.stderr
     return [line + b"\n" for line in done.stdout.splitlines()]
@@ -81,18 +107,25 @@ def rows(path, table, columns="id, label, CAST(price AS VARCHAR)") -> list[tuple
 def tables(path) -> list[str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
+        ]
     finally:
         con.close()
 
 
 @pytest.fixture
 def items(source):
-    insert(source, (1, "a", "1.10", "2024-01-01 00:00:00.001"),
-           (2, "b", "2.20", "2024-01-02 00:00:00.002"),
-           (3, "c", "3.30", "2024-01-03 00:00:00.003"),
-           before=(ITEMS.format(db=source.database),))
+    insert(
+        source,
+        (1, "a", "1.10", "2024-01-01 00:00:00.001"),
+        (2, "b", "2.20", "2024-01-02 00:00:00.002"),
+        (3, "c", "3.30", "2024-01-03 00:00:00.003"),
+        before=(ITEMS.format(db=source.database),),
+    )
     return source
 
 
@@ -106,46 +139,71 @@ def test_overwrite_replaces_the_table(items, target):
     path, config = target
     catalog = items.catalog("c.json", {"name": "items"})
     assert pipe(items, catalog, config).returncode == 0
-    insert(items, (4, "d", "4.40", "2024-01-04 00:00:00"),
-           before=(f"DELETE FROM {items.database}.items WHERE id = 1",))
+    insert(
+        items,
+        (4, "d", "4.40", "2024-01-04 00:00:00"),
+        before=(f"DELETE FROM {items.database}.items WHERE id = 1",),
+    )
 
     done = pipe(items, catalog, config)
 
     assert done.returncode == 0, done.stderr
     assert rows(path, f"{items.database}.items") == [
-        (2, "b", "2.20"), (3, "c", "3.30"), (4, "d", "4.40")]
+        (2, "b", "2.20"),
+        (3, "c", "3.30"),
+        (4, "d", "4.40"),
+    ]
     assert tables(path) == ["items"]
 
 
 def test_append_adds_every_read(items, target):
     path, config = target
     catalog = items.catalog(
-        "c.json", {"name": "items", "destination_sync_mode": "append"})
+        "c.json", {"name": "items", "destination_sync_mode": "append"}
+    )
 
     pipe(items, catalog, config)
     done = pipe(items, catalog, config)
 
     assert done.returncode == 0, done.stderr
     assert rows(path, f"{items.database}.items") == [
-        (1, "a", "1.10"), (1, "a", "1.10"), (2, "b", "2.20"), (2, "b", "2.20"),
-        (3, "c", "3.30"), (3, "c", "3.30")]
+        (1, "a", "1.10"),
+        (1, "a", "1.10"),
+        (2, "b", "2.20"),
+        (2, "b", "2.20"),
+        (3, "c", "3.30"),
+        (3, "c", "3.30"),
+    ]
 
 
 def test_append_dedup_keeps_the_latest_row_of_each_key(items, target):
     path, config = target
-    catalog = items.catalog("c.json", {
-        "name": "items", "sync_mode": "incremental",
-        "destination_sync_mode": "append_dedup", "cursor_field": ["updated_at"]})
+    catalog = items.catalog(
+        "c.json",
+        {
+            "name": "items",
+            "sync_mode": "incremental",
+            "destination_sync_mode": "append_dedup",
+            "cursor_field": ["updated_at"],
+        },
+    )
     assert pipe(items, catalog, config).returncode == 0
-    insert(items, (2, "b2", "2.22", "2024-02-01 00:00:00"),
-           (2, "b3", "2.23", "2024-02-02 00:00:00"),
-           (5, "e", "5.50", "2024-02-03 00:00:00"))
+    insert(
+        items,
+        (2, "b2", "2.22", "2024-02-01 00:00:00"),
+        (2, "b3", "2.23", "2024-02-02 00:00:00"),
+        (5, "e", "5.50", "2024-02-03 00:00:00"),
+    )
 
     done = pipe(items, catalog, config)
 
     assert done.returncode == 0, done.stderr
     assert rows(path, f"{items.database}.items") == [
-        (1, "a", "1.10"), (2, "b3", "2.23"), (3, "c", "3.30"), (5, "e", "5.50")]
+        (1, "a", "1.10"),
+        (2, "b3", "2.23"),
+        (3, "c", "3.30"),
+        (5, "e", "5.50"),
+    ]
     assert tables(path) == ["items"]
 
 
@@ -157,8 +215,8 @@ def test_two_streams_sync_in_one_session(items, target):
         f"INSERT INTO {items.database}.tags VALUES ('x'), ('y')",
     )
     catalog = items.catalog(
-        "c.json", {"name": "items", "destination_sync_mode": "append"},
-        {"name": "tags"})
+        "c.json", {"name": "items", "destination_sync_mode": "append"}, {"name": "tags"}
+    )
 
     done = pipe(items, catalog, config)
 
@@ -168,17 +226,34 @@ def test_two_streams_sync_in_one_session(items, target):
 
 
 def incremental_lines(source, mode="append"):
-    catalog = source.catalog("c.json", {
-        "name": "items", "sync_mode": "incremental", "destination_sync_mode": mode,
-        "cursor_field": ["updated_at"]})
+    catalog = source.catalog(
+        "c.json",
+        {
+            "name": "items",
+            "sync_mode": "incremental",
+            "destination_sync_mode": mode,
+            "cursor_field": ["updated_at"],
+        },
+    )
     return catalog, source_lines(source, catalog, page_rows=2)
 
 
 def write(catalog, config, lines: list[bytes]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "worker.destination_duckdb", "write", "--config", config,
-         "--catalog", catalog],
-        input=b"".join(lines), capture_output=True, cwd=REPO, timeout=COMMAND_TIMEOUT,
+        [
+            sys.executable,
+            "-m",
+            "worker.destination_duckdb",
+            "write",
+            "--config",
+            config,
+            "--catalog",
+            catalog,
+        ],
+        input=b"".join(lines),
+        capture_output=True,
+        cwd=REPO,
+        timeout=COMMAND_TIMEOUT,
     )
 
 
@@ -187,13 +262,23 @@ def test_state_is_echoed_after_its_records_are_committed(items, target):
     catalog, lines = incremental_lines(items)
     first_state = [kind(line) for line in lines].index("STATE")
     destination = subprocess.Popen(
-        [sys.executable, "-m", "worker.destination_duckdb", "write", "--config", config,
-         "--catalog", catalog],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "worker.destination_duckdb",
+            "write",
+            "--config",
+            config,
+            "--catalog",
+            catalog,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         cwd=REPO,
     )
 
-    destination.stdin.write(b"".join(lines[:first_state + 2]))
+    destination.stdin.write(b"".join(lines[: first_state + 2]))
     destination.stdin.flush()
     ready = parse_line(destination.stdout.readline())
     echoed = parse_line(destination.stdout.readline())
@@ -235,8 +320,11 @@ def test_an_overwrite_cut_short_leaves_the_old_table_and_no_stage(items, target)
     path, config = target
     catalog = items.catalog("c.json", {"name": "items"})
     assert pipe(items, catalog, config).returncode == 0
-    insert(items, (9, "new", "9.90", "2024-03-01 00:00:00"),
-           before=(f"TRUNCATE TABLE {items.database}.items",))
+    insert(
+        items,
+        (9, "new", "9.90", "2024-03-01 00:00:00"),
+        before=(f"TRUNCATE TABLE {items.database}.items",),
+    )
     lines = source_lines(items, catalog)
     complete = [kind(line) for line in lines].index("COMPLETE")
 
@@ -245,7 +333,10 @@ def test_an_overwrite_cut_short_leaves_the_old_table_and_no_stage(items, target)
     assert done.returncode == 4
     assert "COMPLETE" in done.stderr.decode()
     assert rows(path, f"{items.database}.items") == [
-        (1, "a", "1.10"), (2, "b", "2.20"), (3, "c", "3.30")]
+        (1, "a", "1.10"),
+        (2, "b", "2.20"),
+        (3, "c", "3.30"),
+    ]
     assert tables(path) == ["items"]
 
 
@@ -256,18 +347,31 @@ def test_an_overwrite_killed_mid_stream_leaves_the_old_table(items, target):
     lines = source_lines(items, catalog)
     started = [kind(line) for line in lines].index("STARTED")
     destination = subprocess.Popen(
-        [sys.executable, "-m", "worker.destination_duckdb", "write", "--config", config,
-         "--catalog", catalog],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "worker.destination_duckdb",
+            "write",
+            "--config",
+            config,
+            "--catalog",
+            catalog,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         cwd=REPO,
     )
 
-    destination.stdin.write(b"".join(lines[:started + 3]))
+    destination.stdin.write(b"".join(lines[: started + 3]))
     destination.stdin.flush()
     destination.send_signal(signal.SIGKILL)
     destination.wait(timeout=COMMAND_TIMEOUT)
 
     assert rows(path, f"{items.database}.items") == [
-        (1, "a", "1.10"), (2, "b", "2.20"), (3, "c", "3.30")]
+        (1, "a", "1.10"),
+        (2, "b", "2.20"),
+        (3, "c", "3.30"),
+    ]
     assert pipe(items, catalog, config).returncode == 0
     assert tables(path) == ["items"]

@@ -101,16 +101,32 @@ def test_full_refresh_read_frames_every_row_as_a_record(source):
     catalog = source.catalog("catalog.json", {"name": "orders"})
 
     done = connector(
-        "source_clickhouse", "read", "--config", source.config(page_rows=1),
-        "--catalog", catalog,
+        "source_clickhouse",
+        "read",
+        "--config",
+        source.config(page_rows=1),
+        "--catalog",
+        catalog,
     )
 
     assert done.returncode == 0, done.stderr
     assert records(done) == [
-        {"region": "eu", "order_id": 1, "placed_at": "2024-01-01T00:00:00Z",
-         "shipped_on": None, "amount": "1.5000", "note": 'line\nbreak "q"'},
-        {"region": "us", "order_id": 2, "placed_at": "2024-01-02T00:00:00Z",
-         "shipped_on": "2024-01-03", "amount": "123456789012.3456", "note": ""},
+        {
+            "region": "eu",
+            "order_id": 1,
+            "placed_at": "2024-01-01T00:00:00Z",
+            "shipped_on": None,
+            "amount": "1.5000",
+            "note": 'line\nbreak "q"',
+        },
+        {
+            "region": "us",
+            "order_id": 2,
+            "placed_at": "2024-01-02T00:00:00Z",
+            "shipped_on": "2024-01-03",
+            "amount": "123456789012.3456",
+            "note": "",
+        },
     ]
     assert statuses(done) == ["STARTED", "COMPLETE"]
     assert states(done) == []
@@ -123,9 +139,21 @@ def events(subprocess_clickhouse_url, tmp_path_factory):
         subprocess_clickhouse_url, "cli_events", tmp_path_factory.mktemp("events")
     )
     subprocess.run(
-        [sys.executable, "-m", "worker.seed", "--url", source.url, "--rows", "3000",
-         "--database", source.database],
-        check=True, cwd=REPO, capture_output=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "worker.seed",
+            "--url",
+            source.url,
+            "--rows",
+            "3000",
+            "--database",
+            source.database,
+        ],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
     )
     return source
 
@@ -185,10 +213,14 @@ def test_a_read_resumed_from_the_last_state_returns_only_new_rows(source, tmp_pa
     )
     first = read_incremental(source, table="orders", page_rows=2)
     last_state = states(first)[-1]
-    state_file = write_json(tmp_path / "state.json", [
-        orjson.loads(line)["state"] for line in first.stdout.splitlines()
-        if line.startswith(b'{"type":"STATE"')
-    ][-1:])
+    state_file = write_json(
+        tmp_path / "state.json",
+        [
+            orjson.loads(line)["state"]
+            for line in first.stdout.splitlines()
+            if line.startswith(b'{"type":"STATE"')
+        ][-1:],
+    )
     source.sql(
         f"INSERT INTO {orders} (region, order_id, placed_at) VALUES "
         "('ap', 4, '2024-01-03 00:00:00'), ('eu', 5, '2024-01-03 00:00:00')"

@@ -115,7 +115,7 @@ def test_an_invalid_value_is_not_repeated_in_the_error():
     ("name", "text", "message"),
     [
         ("broken.yaml", "source_ref: [unclosed", "not valid YAML"),
-        ("broken.json", "{\"source_ref\": ", "not valid JSON"),
+        ("broken.json", '{"source_ref": ', "not valid JSON"),
         ("list.yaml", "- source_ref\n", "not a mapping"),
     ],
 )

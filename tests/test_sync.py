@@ -25,11 +25,13 @@ def make_job(tmp_path: Path, name: str = "run", **overrides) -> dict:
     job = {
         "source": {"url": f"chdb://{tmp_path / 'chdb'}", "database": "analytics"},
         "destination": {"path": str(tmp_path / "target.duckdb")},
-        "streams": [{
-            "name": "events",
-            "checksum_columns": ["event_id", "event_type", "revenue"],
-            "checksum_order": ["event_id"],
-        }],
+        "streams": [
+            {
+                "name": "events",
+                "checksum_columns": ["event_id", "event_type", "revenue"],
+                "checksum_order": ["event_id"],
+            }
+        ],
         "output_dir": str(tmp_path / name),
         "checks": DEMO_CHECKS,
     }
@@ -42,7 +44,11 @@ def run_sync(tmp_path: Path, job: dict, name: str = "run"):
     path.write_text(json.dumps(job))
     finished = subprocess.run(
         [sys.executable, "-m", "worker.sync", "--config", str(path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     metrics_path = Path(job.get("output_dir", "")) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
     return finished, metrics
@@ -51,9 +57,14 @@ def run_sync(tmp_path: Path, job: dict, name: str = "run"):
 def run_sql(url: str, *statements: str) -> None:
     code = (
         "import sys; from worker.clickhouse import connect; c = connect(sys.argv[1])\n"
-        "for s in sys.argv[2:]: c.command(s)")
-    subprocess.run([sys.executable, "-c", code, url, *statements], cwd=REPO,
-                   check=True, timeout=120)
+        "for s in sys.argv[2:]: c.command(s)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, url, *statements],
+        cwd=REPO,
+        check=True,
+        timeout=120,
+    )
 
 
 def comparison(metrics: dict, name: str) -> dict:
@@ -83,14 +94,21 @@ def test_fast_sync_reproduces_the_published_receipt(tmp_path):
     assert comparison(metrics, "sum:revenue")["source"] == "611815.02"
     assert comparison(metrics, "sum:revenue")["destination"] == "611815.02"
     assert comparison(metrics, "tally:event_type")["destination"] == {
-        "page_view": "29958", "search": "7598", "add_to_cart": "6014",
-        "checkout": "3928", "purchase": "2502"}
+        "page_view": "29958",
+        "search": "7598",
+        "add_to_cart": "6014",
+        "checkout": "3928",
+        "purchase": "2502",
+    }
     assert [c["check"] for c in metrics["checks"] if c["passed"]] == DEMO_CHECKS
     digest = comparison(metrics, "content_sha256")
     assert digest["source"] == digest["destination"] == _receipt_digest(50_000)
     assert metrics["analytics"]["funnel"][0] == {
-        "event_type": "page_view", "events": 29958,
-        "users": metrics["analytics"]["funnel"][0]["users"], "share_of_page_views": 1.0}
+        "event_type": "page_view",
+        "events": 29958,
+        "users": metrics["analytics"]["funnel"][0]["users"],
+        "share_of_page_views": 1.0,
+    }
 
 
 def _receipt_digest(rows: int) -> str:
@@ -111,29 +129,50 @@ def test_phase_markers_progress_and_protocol_lines_on_stdout(tmp_path):
     finished, _ = run_sync(tmp_path, job)
 
     lines = finished.stdout.splitlines()
-    phases = [line.split("::")[-1] for line in lines if line.startswith("::CRABBOX_PHASE::")]
-    assert phases == ["bootstrap", "boot_clickhouse", "seed", "discover", "write_setup",
-                      "sync", "verify", "analytics", "emit"]
+    phases = [
+        line.split("::")[-1] for line in lines if line.startswith("::CRABBOX_PHASE::")
+    ]
+    assert phases == [
+        "bootstrap",
+        "boot_clickhouse",
+        "seed",
+        "discover",
+        "write_setup",
+        "sync",
+        "verify",
+        "analytics",
+        "emit",
+    ]
     assert any(line.startswith("progress stream=events batch=1 ") for line in lines)
     messages = [json.loads(line) for line in lines if line.startswith("{")]
     assert {m["type"] for m in messages} >= {"LOG", "TRACE"}
 
 
 def test_both_transports_land_identical_rows(tmp_path):
-    fast = make_job(tmp_path, "fast", seed={"rows": 20_000},
-                    checks=DEMO_CHECKS + ["full_row_sha256", "schema_drift"])
+    fast = make_job(
+        tmp_path,
+        "fast",
+        seed={"rows": 20_000},
+        checks=DEMO_CHECKS + ["full_row_sha256", "schema_drift"],
+    )
     finished, fast_metrics = run_sync(tmp_path, fast, "fast")
     assert finished.returncode == 0, finished.stderr
 
-    protocol = make_job(tmp_path, "protocol", transport="protocol",
-                        destination={"path": str(tmp_path / "protocol.duckdb")},
-                        checks=DEMO_CHECKS + ["full_row_sha256", "schema_drift"])
+    protocol = make_job(
+        tmp_path,
+        "protocol",
+        transport="protocol",
+        destination={"path": str(tmp_path / "protocol.duckdb")},
+        checks=DEMO_CHECKS + ["full_row_sha256", "schema_drift"],
+    )
     finished, protocol_metrics = run_sync(tmp_path, protocol, "protocol")
     assert finished.returncode == 0, finished.stderr
 
     for name in ("content_sha256", "full_row_sha256", "sum:revenue", "row_count"):
-        assert (comparison(fast_metrics, name)["destination"]
-                == comparison(protocol_metrics, name)["destination"])
+        assert (
+            comparison(fast_metrics, name)["destination"]
+            == comparison(protocol_metrics, name)["destination"]
+        )
     assert protocol_metrics["records"] == fast_metrics["records"] == 20_000
     assert protocol_metrics["transport"] == "protocol"
     assert (tmp_path / "protocol" / "source.log").exists()
@@ -151,10 +190,17 @@ def test_a_failed_check_exits_6_and_is_a_failing_junit_case(tmp_path):
     assert finished.returncode == 6
     assert metrics["status"] == "failed" and metrics["failure_class"] == "F6"
     rows = comparison(metrics, "row_count")
-    assert (rows["source"], rows["destination"], rows["passed"]) == ("2000", "4000", False)
+    assert (rows["source"], rows["destination"], rows["passed"]) == (
+        "2000",
+        "4000",
+        False,
+    )
     suites = ET.parse(tmp_path / "again" / "junit.xml").getroot()
-    failed = [case.get("name") for case in suites.iter("testcase")
-              if case.find("failure") is not None]
+    failed = [
+        case.get("name")
+        for case in suites.iter("testcase")
+        if case.find("failure") is not None
+    ]
     assert "row_count" in failed
     assert "tally:event_type" in failed
 
@@ -174,23 +220,40 @@ def test_junit_has_one_case_per_comparison(tmp_path):
 
 def test_incremental_sync_resumes_from_its_state_file(tmp_path):
     url = f"chdb://{tmp_path / 'chdb'}"
-    stream = {"name": "events", "sync_mode": "incremental_append",
-              "cursor_field": "ts", "checksum_columns": ["event_id", "revenue"]}
+    stream = {
+        "name": "events",
+        "sync_mode": "incremental_append",
+        "cursor_field": "ts",
+        "checksum_columns": ["event_id", "revenue"],
+    }
     state = tmp_path / "state.json"
-    first = make_job(tmp_path, "first", seed={"rows": 5_000}, streams=[stream],
-                     state_path=str(state), source={"url": url, "database": "analytics",
-                                                    "page_rows": 2_000})
+    first = make_job(
+        tmp_path,
+        "first",
+        seed={"rows": 5_000},
+        streams=[stream],
+        state_path=str(state),
+        source={"url": url, "database": "analytics", "page_rows": 2_000},
+    )
     finished, metrics = run_sync(tmp_path, first, "first")
     assert finished.returncode == 0, finished.stderr
     assert metrics["records"] == 5_000
     saved = json.loads(state.read_text())
     assert saved[0]["stream"]["stream_state"]["after"][1] == 5_000
 
-    run_sql(url, "INSERT INTO analytics.events SELECT event_id + 5000, user_id, "
-                 "session_id, event_type, channel, device, country, url, revenue, "
-                 "ts + 35000 FROM analytics.events WHERE event_id <= 1500")
-    second = make_job(tmp_path, "second", streams=[stream], state_path=str(state),
-                      source={"url": url, "database": "analytics", "page_rows": 2_000})
+    run_sql(
+        url,
+        "INSERT INTO analytics.events SELECT event_id + 5000, user_id, "
+        "session_id, event_type, channel, device, country, url, revenue, "
+        "ts + 35000 FROM analytics.events WHERE event_id <= 1500",
+    )
+    second = make_job(
+        tmp_path,
+        "second",
+        streams=[stream],
+        state_path=str(state),
+        source={"url": url, "database": "analytics", "page_rows": 2_000},
+    )
     finished, metrics = run_sync(tmp_path, second, "second")
 
     assert finished.returncode == 0, finished.stderr
@@ -211,21 +274,34 @@ def test_unknown_table_is_f4_with_evidence_and_no_target_table(tmp_path):
     assert not (tmp_path / "target.duckdb").exists()
 
 
-@pytest.mark.parametrize("document, needle", [
-    ("{not json", "could not be read as JSON"),
-    ('{"source": {}}', "has no 'source'"),
-    ('{"source": {"url": "chdb:///x"}, "destination": {"path": "x"}, "streams": ["e"], '
-     '"output_dir": "o", "transport": "carrier-pigeon"}', "transport 'carrier-pigeon'"),
-    ('{"source": {"url": "chdb:///x"}, "destination": {"path": "x"}, "streams": ["e"], '
-     '"output_dir": "o", "checks": ["vibes"]}', "Unknown check(s) ['vibes']"),
-])
+@pytest.mark.parametrize(
+    "document, needle",
+    [
+        ("{not json", "could not be read as JSON"),
+        ('{"source": {}}', "has no 'source'"),
+        (
+            '{"source": {"url": "chdb:///x"}, "destination": {"path": "x"}, "streams": ["e"], '
+            '"output_dir": "o", "transport": "carrier-pigeon"}',
+            "transport 'carrier-pigeon'",
+        ),
+        (
+            '{"source": {"url": "chdb:///x"}, "destination": {"path": "x"}, "streams": ["e"], '
+            '"output_dir": "o", "checks": ["vibes"]}',
+            "Unknown check(s) ['vibes']",
+        ),
+    ],
+)
 def test_a_malformed_job_file_exits_2_naming_the_problem(tmp_path, document, needle):
     path = tmp_path / "job.json"
     path.write_text(document)
 
     finished = subprocess.run(
         [sys.executable, "-m", "worker.sync", "--config", str(path)],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert finished.returncode == 2
     assert needle in finished.stderr
@@ -236,14 +312,24 @@ def test_a_killed_overwrite_leaves_the_old_table_whole(tmp_path):
     finished, _ = run_sync(tmp_path, job, "first")
     assert finished.returncode == 0, finished.stderr
 
-    big = make_job(tmp_path, "killed", seed={"rows": 1_500_000},
-                   source={"url": f"chdb://{tmp_path / 'chdb'}", "database": "analytics",
-                           "page_rows": 100_000})
+    big = make_job(
+        tmp_path,
+        "killed",
+        seed={"rows": 1_500_000},
+        source={
+            "url": f"chdb://{tmp_path / 'chdb'}",
+            "database": "analytics",
+            "page_rows": 100_000,
+        },
+    )
     path = tmp_path / "killed.job.json"
     path.write_text(json.dumps(big))
     process = subprocess.Popen(
         [sys.executable, "-m", "worker.sync", "--config", str(path)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     for line in process.stdout:
         if line.startswith("progress ") and "batch=3 " in line:
             break
@@ -256,17 +342,30 @@ def test_a_killed_overwrite_leaves_the_old_table_whole(tmp_path):
     assert finished.returncode == 0, finished.stderr
     assert metrics["records"] == 1_500_000
     con = duckdb.connect(str(tmp_path / "target.duckdb"), read_only=True)
-    tables = [row[0] for row in con.execute(
-        "SELECT table_name FROM information_schema.tables").fetchall()]
+    tables = [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables"
+        ).fetchall()
+    ]
     con.close()
     assert tables == ["events"]
 
 
 def test_a_secret_in_the_source_config_stays_out_of_the_evidence(tmp_path):
     secret = "canary-Pa55word-7f3c"
-    job = make_job(tmp_path, "protocol", seed={"rows": 500}, transport="protocol",
-                   source={"url": f"chdb://{tmp_path / 'chdb'}", "database": "analytics",
-                           "username": "default", "password": secret})
+    job = make_job(
+        tmp_path,
+        "protocol",
+        seed={"rows": 500},
+        transport="protocol",
+        source={
+            "url": f"chdb://{tmp_path / 'chdb'}",
+            "database": "analytics",
+            "username": "default",
+            "password": secret,
+        },
+    )
 
     finished, metrics = run_sync(tmp_path, job, "protocol")
 
@@ -278,25 +377,37 @@ def test_a_secret_in_the_source_config_stays_out_of_the_evidence(tmp_path):
 
 def test_fast_incremental_pages_and_resumes_on_a_datetime64_cursor(tmp_path):
     url = f"chdb://{tmp_path / 'chdb'}"
-    run_sql(url, "CREATE DATABASE analytics",
-            "CREATE TABLE analytics.ticks (id UInt64, at DateTime64(6, 'UTC'), "
-            "price Decimal(10, 2)) ENGINE = MergeTree ORDER BY (at, id)",
-            "INSERT INTO analytics.ticks SELECT number, toDateTime64('2024-01-01', 6, "
-            "'UTC') + toIntervalMicrosecond(number * 7), number / 4 FROM numbers(1000)")
-    stream = {"name": "ticks", "sync_mode": "incremental_append", "cursor_field": "at",
-              "checksum_columns": ["id", "at", "price"]}
+    run_sql(
+        url,
+        "CREATE DATABASE analytics",
+        "CREATE TABLE analytics.ticks (id UInt64, at DateTime64(6, 'UTC'), "
+        "price Decimal(10, 2)) ENGINE = MergeTree ORDER BY (at, id)",
+        "INSERT INTO analytics.ticks SELECT number, toDateTime64('2024-01-01', 6, "
+        "'UTC') + toIntervalMicrosecond(number * 7), number / 4 FROM numbers(1000)",
+    )
+    stream = {
+        "name": "ticks",
+        "sync_mode": "incremental_append",
+        "cursor_field": "at",
+        "checksum_columns": ["id", "at", "price"],
+    }
     source = {"url": url, "database": "analytics", "page_rows": 300}
     state = tmp_path / "state.json"
-    first = make_job(tmp_path, "first", streams=[stream], source=source,
-                     state_path=str(state))
+    first = make_job(
+        tmp_path, "first", streams=[stream], source=source, state_path=str(state)
+    )
     finished, metrics = run_sync(tmp_path, first, "first")
     assert finished.returncode == 0, finished.stderr
     assert metrics["records"] == 1_000 and metrics["status"] == "passed"
 
-    run_sql(url, "INSERT INTO analytics.ticks SELECT number, toDateTime64('2024-01-02', "
-                 "6, 'UTC') + toIntervalMicrosecond(number), 1 FROM numbers(1000, 200)")
-    second = make_job(tmp_path, "second", streams=[stream], source=source,
-                      state_path=str(state))
+    run_sql(
+        url,
+        "INSERT INTO analytics.ticks SELECT number, toDateTime64('2024-01-02', "
+        "6, 'UTC') + toIntervalMicrosecond(number), 1 FROM numbers(1000, 200)",
+    )
+    second = make_job(
+        tmp_path, "second", streams=[stream], source=source, state_path=str(state)
+    )
     finished, metrics = run_sync(tmp_path, second, "second")
 
     assert finished.returncode == 0, finished.stderr

@@ -20,11 +20,15 @@ def demo(con: duckdb.DuckDBPyConnection, table: str, top: int = 5) -> dict:
         countries = con.execute(
             f"SELECT country, sum(revenue)::VARCHAR, count(*) FILTER "
             f"(WHERE event_type = 'purchase') FROM {table} GROUP BY country "
-            f"ORDER BY sum(revenue) DESC, country LIMIT {int(top)}").fetchall()
+            f"ORDER BY sum(revenue) DESC, country LIMIT {int(top)}"
+        ).fetchall()
         steps = dict(
-            (event, (events, users)) for event, events, users in con.execute(
+            (event, (events, users))
+            for event, events, users in con.execute(
                 f"SELECT event_type, count(*), count(DISTINCT user_id) FROM {table} "
-                "GROUP BY event_type").fetchall())
+                "GROUP BY event_type"
+            ).fetchall()
+        )
     except duckdb.Error as error:
         raise ConfigError(
             f"The demo analytics need the demo events columns in {table}: {error}"
@@ -34,10 +38,14 @@ def demo(con: duckdb.DuckDBPyConnection, table: str, top: int = 5) -> dict:
     first = steps.get(FUNNEL[0], (0, 0))[0] or 1
     for event in FUNNEL:
         events, users = steps.get(event, (0, 0))
-        funnel.append({
-            "event_type": event, "events": events, "users": users,
-            "share_of_page_views": round(events / first, 4),
-        })
+        funnel.append(
+            {
+                "event_type": event,
+                "events": events,
+                "users": users,
+                "share_of_page_views": round(events / first, 4),
+            }
+        )
     return {
         "top_countries_by_revenue": [
             {"country": c, "revenue": r, "purchases": p} for c, r, p in countries

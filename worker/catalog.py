@@ -26,11 +26,16 @@ SYNC_MODES = {
     "full_refresh_overwrite": (SyncMode.full_refresh, DestinationSyncMode.overwrite),
     "full_refresh_append": (SyncMode.full_refresh, DestinationSyncMode.append),
     "incremental_append": (SyncMode.incremental, DestinationSyncMode.append),
-    "incremental_append_dedup": (SyncMode.incremental, DestinationSyncMode.append_dedup),
+    "incremental_append_dedup": (
+        SyncMode.incremental,
+        DestinationSyncMode.append_dedup,
+    ),
 }
 
 
-def configure(source: Mapping[str, Any], selections: Sequence[Mapping[str, Any]]) -> ConfiguredAirbyteCatalog:
+def configure(
+    source: Mapping[str, Any], selections: Sequence[Mapping[str, Any]]
+) -> ConfiguredAirbyteCatalog:
     """Discover each selected table and configure it as a stream.
 
     A selection is ``{"name": table, "sync_mode": one of SYNC_MODES,
@@ -40,7 +45,9 @@ def configure(source: Mapping[str, Any], selections: Sequence[Mapping[str, Any]]
     database = source.get("database") or "default"
     streams = []
     for selection in selections:
-        table = describe(client, selection.get("namespace") or database, selection["name"])
+        table = describe(
+            client, selection.get("namespace") or database, selection["name"]
+        )
         mode = selection.get("sync_mode", "full_refresh_overwrite")
         if mode not in SYNC_MODES:
             raise ConfigError(
@@ -55,14 +62,21 @@ def configure(source: Mapping[str, Any], selections: Sequence[Mapping[str, Any]]
                 f"The cursor_field {cursor!r} is not a column of {table.name}; pick "
                 f"one of {table.cursor_candidates or list(table.columns)}."
             )
-        streams.append(ConfiguredAirbyteStream(
-            stream=stream(table),
-            sync_mode=sync_mode,
-            destination_sync_mode=destination_mode,
-            cursor_field=[cursor] if cursor else (
-                table.cursor_candidates[:1] if sync_mode == SyncMode.incremental else None),
-            primary_key=[[k] for k in primary_key] or None,
-        ))
+        streams.append(
+            ConfiguredAirbyteStream(
+                stream=stream(table),
+                sync_mode=sync_mode,
+                destination_sync_mode=destination_mode,
+                cursor_field=[cursor]
+                if cursor
+                else (
+                    table.cursor_candidates[:1]
+                    if sync_mode == SyncMode.incremental
+                    else None
+                ),
+                primary_key=[[k] for k in primary_key] or None,
+            )
+        )
     return ConfiguredAirbyteCatalog(streams=streams)
 
 

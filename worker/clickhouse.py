@@ -27,7 +27,7 @@ def normalise_url(url: str) -> str:
     if scheme in ("http", "https"):
         return url
     if scheme == "chdb":
-        path = url[len("chdb:"):].removeprefix("//")
+        path = url[len("chdb:") :].removeprefix("//")
         return "chdb://" + os.path.abspath(path or ".")
     raise ConfigError(
         f"The ClickHouse url {url!r} is neither http(s):// nor chdb:///path; "
@@ -55,7 +55,7 @@ def connect(
     logger.debug("opening ClickHouse at %s", safe_url(url))
     try:
         if is_embedded(url):
-            os.makedirs(url[len("chdb://"):], exist_ok=True)
+            os.makedirs(url[len("chdb://") :], exist_ok=True)
             client = clickhouse_connect.get_client(dsn=url)
         else:
             client = clickhouse_connect.get_client(

@@ -22,7 +22,9 @@ def write_json(path: str, document: dict) -> None:
     os.replace(partial, path)
 
 
-def write_junit(path: str, checks: list[dict], suite: str, error: str | None = None) -> None:
+def write_junit(
+    path: str, checks: list[dict], suite: str, error: str | None = None
+) -> None:
     """One test suite per check, one test case per comparison."""
     root = ET.Element("testsuites", name=suite)
     for check in checks:
@@ -32,24 +34,46 @@ def write_junit(path: str, checks: list[dict], suite: str, error: str | None = N
         comparisons = check["comparisons"]
         failures = sum(1 for c in comparisons if not c["passed"])
         element = ET.SubElement(
-            root, "testsuite", name=check["check"], tests=str(len(comparisons)),
-            failures=str(failures), errors="0", time=f"{check['seconds']:.6f}")
+            root,
+            "testsuite",
+            name=check["check"],
+            tests=str(len(comparisons)),
+            failures=str(failures),
+            errors="0",
+            time=f"{check['seconds']:.6f}",
+        )
         for comparison in comparisons:
             case = ET.SubElement(
-                element, "testcase", classname=f"{suite}.{check['check']}",
-                name=comparison["name"], time="0")
+                element,
+                "testcase",
+                classname=f"{suite}.{check['check']}",
+                name=comparison["name"],
+                time="0",
+            )
             if not comparison["passed"]:
                 failure = ET.SubElement(
-                    case, "failure", message=f"source and destination differ on "
-                    f"{comparison['name']}")
+                    case,
+                    "failure",
+                    message=f"source and destination differ on {comparison['name']}",
+                )
                 failure.text = (
                     f"source={_short(comparison['source'])}\n"
                     f"destination={_short(comparison['destination'])}\n"
-                    f"{comparison.get('detail') or ''}")
+                    f"{comparison.get('detail') or ''}"
+                )
     if error is not None:
-        element = ET.SubElement(root, "testsuite", name="sync", tests="1",
-                                failures="0", errors="1", time="0")
-        case = ET.SubElement(element, "testcase", classname=f"{suite}.sync", name="sync")
+        element = ET.SubElement(
+            root,
+            "testsuite",
+            name="sync",
+            tests="1",
+            failures="0",
+            errors="1",
+            time="0",
+        )
+        case = ET.SubElement(
+            element, "testcase", classname=f"{suite}.sync", name="sync"
+        )
         ET.SubElement(case, "error", message=error)
 
     ET.indent(root)
@@ -60,10 +84,23 @@ def write_junit(path: str, checks: list[dict], suite: str, error: str | None = N
 
 def _skipped_suite(root: ET.Element, suite: str, check: dict) -> None:
     """A check with nothing to compare: one skipped case saying why."""
-    element = ET.SubElement(root, "testsuite", name=check["check"], tests="1",
-                            failures="0", errors="0", skipped="1", time="0")
-    case = ET.SubElement(element, "testcase", classname=f"{suite}.{check['check']}",
-                         name=check["check"], time="0")
+    element = ET.SubElement(
+        root,
+        "testsuite",
+        name=check["check"],
+        tests="1",
+        failures="0",
+        errors="0",
+        skipped="1",
+        time="0",
+    )
+    case = ET.SubElement(
+        element,
+        "testcase",
+        classname=f"{suite}.{check['check']}",
+        name=check["check"],
+        time="0",
+    )
     ET.SubElement(case, "skipped", message=check.get("detail") or "nothing to compare")
 
 

@@ -32,8 +32,11 @@ class StreamJob:
 
     def selection(self) -> dict:
         return {
-            "name": self.name, "namespace": self.namespace, "sync_mode": self.sync_mode,
-            "cursor_field": self.cursor_field, "primary_key": self.primary_key,
+            "name": self.name,
+            "namespace": self.namespace,
+            "sync_mode": self.sync_mode,
+            "cursor_field": self.cursor_field,
+            "primary_key": self.primary_key,
         }
 
 
@@ -56,10 +59,14 @@ class Job:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(document) - known)
         if unknown:
-            raise ConfigError(f"The job has unknown field(s) {unknown}; allowed: {sorted(known)}.")
+            raise ConfigError(
+                f"The job has unknown field(s) {unknown}; allowed: {sorted(known)}."
+            )
         for required in ("source", "destination", "streams", "output_dir"):
             if not document.get(required):
-                raise ConfigError(f"The job has no {required!r}; add it to the job file.")
+                raise ConfigError(
+                    f"The job has no {required!r}; add it to the job file."
+                )
 
         streams = []
         for index, entry in enumerate(document["streams"]):
@@ -71,14 +78,19 @@ class Job:
         job = cls(**{**document, "streams": streams})
 
         if job.transport not in TRANSPORTS:
-            raise ConfigError(f"The transport {job.transport!r} is unknown; use fast or protocol.")
+            raise ConfigError(
+                f"The transport {job.transport!r} is unknown; use fast or protocol."
+            )
         bad = [c for c in job.checks if c not in parity.CHECKS]
         if bad:
-            raise ConfigError(f"Unknown check(s) {bad}; choose from {list(parity.CHECKS)}.")
+            raise ConfigError(
+                f"Unknown check(s) {bad}; choose from {list(parity.CHECKS)}."
+            )
         if job.analytics and job.analytics not in analytics.ANALYTICS:
             raise ConfigError(
                 f"The analytics {job.analytics!r} is unknown; use one of "
-                f"{sorted(analytics.ANALYTICS)} or leave it out.")
+                f"{sorted(analytics.ANALYTICS)} or leave it out."
+            )
         return job
 
 
@@ -88,7 +100,11 @@ def load_job(path: str) -> Job:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
     except (OSError, json.JSONDecodeError) as error:
-        raise ConfigError(f"The job file {path!r} could not be read as JSON: {error}.") from error
+        raise ConfigError(
+            f"The job file {path!r} could not be read as JSON: {error}."
+        ) from error
     if not isinstance(document, dict):
-        raise ConfigError(f"The job file {path!r} holds {type(document).__name__}, not an object.")
+        raise ConfigError(
+            f"The job file {path!r} holds {type(document).__name__}, not an object."
+        )
     return Job.from_dict(document)

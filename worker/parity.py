@@ -37,8 +37,13 @@ from worker.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 CHECKS = (
-    "row_count", "decimal_sums", "tallies", "content_sha256", "full_row_sha256",
-    "schema_drift", "freshness",
+    "row_count",
+    "decimal_sums",
+    "tallies",
+    "content_sha256",
+    "full_row_sha256",
+    "schema_drift",
+    "freshness",
 )
 NULL_TEXT = "\\N"
 DIGEST_PAGE_ROWS = 250_000
@@ -51,9 +56,28 @@ NOTHING_TO_COMPARE = {
     "schema_drift": "the stream has no columns",
     "freshness": "the stream has no cursor with a canonical text",
 }
-_SMALL_INTEGERS = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
+_SMALL_INTEGERS = {
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+}
 _WIDE_INTEGERS = {"Int128", "UInt128", "Int256", "UInt256"}
-_PLAIN_TEXT = {"String", "UUID", "IPv4", "IPv6", "Bool", "Date", "Date32", "Enum8", "Enum16"}
+_PLAIN_TEXT = {
+    "String",
+    "UUID",
+    "IPv4",
+    "IPv6",
+    "Bool",
+    "Date",
+    "Date32",
+    "Enum8",
+    "Enum16",
+}
 
 
 @dataclass
@@ -120,14 +144,16 @@ def run_checks(
         started = time.perf_counter()
         outcome = runners[check]()
         comparisons, detail = outcome if isinstance(outcome, tuple) else (outcome, None)
-        results.append(CheckResult(
-            check=check,
-            passed=all(c.passed for c in comparisons),
-            seconds=round(time.perf_counter() - started, 6),
-            comparisons=comparisons,
-            detail=detail or (None if comparisons else NOTHING_TO_COMPARE[check]),
-            skipped=not comparisons,
-        ))
+        results.append(
+            CheckResult(
+                check=check,
+                passed=all(c.passed for c in comparisons),
+                seconds=round(time.perf_counter() - started, 6),
+                comparisons=comparisons,
+                detail=detail or (None if comparisons else NOTHING_TO_COMPARE[check]),
+                skipped=not comparisons,
+            )
+        )
         logger.info("check %s: %s", check, "passed" if results[-1].passed else "FAILED")
     return results
 
@@ -145,8 +171,10 @@ def _both(sides: Sides, source_sql: str, target_sql: str) -> tuple[list, list]:
 
 def _counts(sides: Sides) -> tuple[str, str]:
     source, target = _both(
-        sides, f"SELECT toString(count()) FROM {sides.source_table}",
-        f"SELECT count(*)::VARCHAR FROM {sides.target_table}")
+        sides,
+        f"SELECT toString(count()) FROM {sides.source_table}",
+        f"SELECT count(*)::VARCHAR FROM {sides.target_table}",
+    )
     return source[0][0], target[0][0]
 
 
@@ -162,13 +190,18 @@ def _sums(sides: Sides) -> list[Comparison]:
             target_exprs.append(f"coalesce(sum({dk}), 0)::VARCHAR")
         else:
             scale = column.scale
-            source_exprs.append(f"toDecimalString(sum(toDecimal256({ch}, {scale})), {scale})")
+            source_exprs.append(
+                f"toDecimalString(sum(toDecimal256({ch}, {scale})), {scale})"
+            )
             target_exprs.append(
-                f"coalesce(sum({dk}), CAST(0 AS DECIMAL(38, {scale})))::VARCHAR")
+                f"coalesce(sum({dk}), CAST(0 AS DECIMAL(38, {scale})))::VARCHAR"
+            )
 
     source, target = _both(
-        sides, f"SELECT {', '.join(source_exprs)} FROM {sides.source_table}",
-        f"SELECT {', '.join(target_exprs)} FROM {sides.target_table}")
+        sides,
+        f"SELECT {', '.join(source_exprs)} FROM {sides.source_table}",
+        f"SELECT {', '.join(target_exprs)} FROM {sides.target_table}",
+    )
     return [
         _compare(f"sum:{name}", s, t)
         for (name, _), s, t in zip(summed, source[0], target[0])
@@ -193,7 +226,8 @@ def _tallies(sides: Sides) -> list[Comparison]:
             f"SELECT ifNull(toString({ch}), '{NULL_TEXT}') AS v, toString(count()) "
             f"FROM {sides.source_table} GROUP BY v ORDER BY v",
             f"SELECT coalesce({dk}::VARCHAR, '{NULL_TEXT}') AS v, count(*)::VARCHAR "
-            f"FROM {sides.target_table} GROUP BY v ORDER BY v")
+            f"FROM {sides.target_table} GROUP BY v ORDER BY v",
+        )
         comparisons.append(_compare(f"tally:{name}", dict(source), dict(target)))
     return comparisons
 
@@ -209,7 +243,8 @@ def _content(sides, columns, order, full: bool = False):
     if missing:
         raise ConfigError(
             f"The checksum columns {missing} are not columns of the stream; choose "
-            f"from {list(sides.columns)}.")
+            f"from {list(sides.columns)}."
+        )
     order = list(order or sides.primary_key or chosen)
 
     texts = {n: canonical_text(n, sides.columns[n]) for n in chosen}
@@ -217,7 +252,8 @@ def _content(sides, columns, order, full: bool = False):
     if uncovered and columns and not full:
         raise ConfigError(
             f"The columns {uncovered} have no canonical text (floats, nested and JSON "
-            "types); leave them out of checksum_columns.")
+            "types); leave them out of checksum_columns."
+        )
     covered = [n for n in chosen if texts[n] is not None]
 
     source_line = ", '|', ".join(texts[n][0] for n in covered)
@@ -225,7 +261,8 @@ def _content(sides, columns, order, full: bool = False):
     source_digest = _source_digest(sides, f"concat({source_line}, '\\n')", order)
     target_sql = (
         f"SELECT {target_line} || chr(10) AS line FROM {sides.target_table} "
-        f"ORDER BY {', '.join(_dk(k) for k in order)}, line")
+        f"ORDER BY {', '.join(_dk(k) for k in order)}, line"
+    )
     relation = sides.target.sql(target_sql)
     batches = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
     target_digest = _digest(batch.column(0) for batch in batches(1 << 17))
@@ -254,7 +291,10 @@ def canonical_text(name: str, column: types.ColumnType) -> tuple[str, str] | Non
     elif kind.startswith("Decimal"):
         pair = f"toDecimalString({ch}, {column.scale})", f"{dk}::VARCHAR"
     elif kind == "DateTime":
-        pair = f"toString(toUnixTimestamp({ch}))", f"(epoch_us({dk}) // 1000000)::VARCHAR"
+        pair = (
+            f"toString(toUnixTimestamp({ch}))",
+            f"(epoch_us({dk}) // 1000000)::VARCHAR",
+        )
     elif kind == "DateTime64":
         unit = "Nano" if column.precision > 6 else "Micro"
         duck = "epoch_ns" if column.precision > 6 else "epoch_us"
@@ -265,7 +305,10 @@ def canonical_text(name: str, column: types.ColumnType) -> tuple[str, str] | Non
         return None
 
     if column.nullable:
-        return f"ifNull({pair[0]}, '{NULL_TEXT}')", f"coalesce({pair[1]}, '{NULL_TEXT}')"
+        return (
+            f"ifNull({pair[0]}, '{NULL_TEXT}')",
+            f"coalesce({pair[1]}, '{NULL_TEXT}')",
+        )
     return pair
 
 
@@ -280,7 +323,8 @@ def _source_digest(sides: Sides, line: str, order: list[str]) -> str:
     keys = {f"_key{i}": (name, sides.columns[name]) for i, name in enumerate(order)}
     selected = ", ".join(
         f"{column.wire(_ch(name), types.FAST)} AS {alias}"
-        for alias, (name, column) in keys.items())
+        for alias, (name, column) in keys.items()
+    )
     key_tuple = f"({', '.join(_ch(name) for name in order)})"
     digest, after = hashlib.sha256(), None
     while True:
@@ -289,14 +333,17 @@ def _source_digest(sides: Sides, line: str, order: list[str]) -> str:
             f"SELECT line, {', '.join(keys)} FROM (SELECT {line} AS line, {selected} "
             f"FROM {sides.source_table} {where} ORDER BY {key_tuple} "
             f"LIMIT {DIGEST_PAGE_ROWS} WITH TIES) ORDER BY {', '.join(keys)}, line",
-            use_strings=True)
+            use_strings=True,
+        )
         for chunk in page.column("line").chunks:
             _feed(digest, chunk)
         if page.num_rows < DIGEST_PAGE_ROWS:
             return digest.hexdigest()
         last = page.slice(page.num_rows - 1)
-        after = [column.literal(last.column(alias)[0].as_py())
-                 for alias, (_, column) in keys.items()]
+        after = [
+            column.literal(last.column(alias)[0].as_py())
+            for alias, (_, column) in keys.items()
+        ]
 
 
 def _digest(columns: Iterable[pa.Array]) -> str:
@@ -316,7 +363,9 @@ def _feed(digest, array: pa.Array) -> None:
     if len(array) == 0:
         return
     if array.null_count:
-        raise ConfigError("A checksum line came out NULL; every column needs a NULL text.")
+        raise ConfigError(
+            "A checksum line came out NULL; every column needs a NULL text."
+        )
     if pa.types.is_string(array.type) or pa.types.is_binary(array.type):
         width = np.int32
     elif pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
@@ -332,12 +381,19 @@ def _feed(digest, array: pa.Array) -> None:
 
 def _drift(sides: Sides) -> list[Comparison]:
     schema, table = _split_target(sides.target_table)
-    found = dict(sides.target.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ?", [schema, table]).fetchall())
+    found = dict(
+        sides.target.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        ).fetchall()
+    )
     return [
-        _compare(f"type:{name}", column.duckdb.replace(" ", ""),
-                 (found.get(name) or "missing").replace(" ", ""))
+        _compare(
+            f"type:{name}",
+            column.duckdb.replace(" ", ""),
+            (found.get(name) or "missing").replace(" ", ""),
+        )
         for name, column in sides.columns.items()
     ]
 
@@ -354,10 +410,15 @@ def _freshness(sides: Sides) -> list[Comparison]:
         f"SELECT {text[0]} FROM {sides.source_table} "
         f"ORDER BY {_ch(sides.cursor)} DESC LIMIT 1",
         f"SELECT {text[1]} FROM {sides.target_table} "
-        f"ORDER BY {_dk(sides.cursor)} DESC LIMIT 1")
-    return [_compare(
-        f"max:{sides.cursor}", source[0][0] if source else None,
-        target[0][0] if target else None)]
+        f"ORDER BY {_dk(sides.cursor)} DESC LIMIT 1",
+    )
+    return [
+        _compare(
+            f"max:{sides.cursor}",
+            source[0][0] if source else None,
+            target[0][0] if target else None,
+        )
+    ]
 
 
 def _split_target(qualified: str) -> tuple[str, str]:

@@ -69,7 +69,9 @@ def line_chunks(read, size: int = 4 << 20) -> Iterator[bytes]:
 
 def log(text: str, level: Level = Level.INFO) -> AirbyteMessage:
     """A LOG message."""
-    return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=level, message=text))
+    return AirbyteMessage(
+        type=Type.LOG, log=AirbyteLogMessage(level=level, message=text)
+    )
 
 
 def stream_state(name: str, namespace: str | None, state: dict) -> AirbyteMessage:
@@ -113,7 +115,9 @@ def error_trace(error: BaseException) -> AirbyteMessage:
                 message=str(error),
                 internal_message=type(error).__name__,
                 stack_trace="".join(traceback.format_exception_only(error)),
-                failure_type=FailureType.config_error if config else FailureType.system_error,
+                failure_type=FailureType.config_error
+                if config
+                else FailureType.system_error,
             ),
         ),
     )

@@ -53,16 +53,32 @@ class ProtocolPipe:
         self.source = None
         self.destination = None
         self.echo = None
-        self.totals = {"bytes": 0, "batches": 0, "records": 0,
-                       "read_seconds": 0.0, "write_seconds": 0.0,
-                       "source_start_seconds": 0.0}
+        self.totals = {
+            "bytes": 0,
+            "batches": 0,
+            "records": 0,
+            "read_seconds": 0.0,
+            "write_seconds": 0.0,
+            "source_start_seconds": 0.0,
+        }
 
     def start(self) -> None:
         """Start both connectors; return when the destination's tables are set up."""
         self.destination = subprocess.Popen(
-            [sys.executable, "-m", "worker.destination_duckdb", "write",
-             "--config", self.paths["destination"], "--catalog", self.paths["catalog"]],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.logs["destination"])
+            [
+                sys.executable,
+                "-m",
+                "worker.destination_duckdb",
+                "write",
+                "--config",
+                self.paths["destination"],
+                "--catalog",
+                self.paths["catalog"],
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.logs["destination"],
+        )
         self.echo = threading.Thread(target=self._echo, daemon=True)
         self.echo.start()
         self.source = self._start_source()
@@ -73,7 +89,8 @@ class ProtocolPipe:
                 self._close_destination()
                 raise DestinationError(
                     "The destination connector did not get ready: "
-                    f"{_last_line(self.logs['destination'].name)}")
+                    f"{_last_line(self.logs['destination'].name)}"
+                )
 
     def relay(self) -> None:
         """Relay the source's output to the destination until both end."""
@@ -87,11 +104,13 @@ class ProtocolPipe:
             raise SourceError(
                 f"The source connector exited with code {source_code}: "
                 f"{_last_line(self.logs['source'].name)} Nothing after the last state "
-                "was committed.")
+                "was committed."
+            )
         if destination_code != 0:
             raise DestinationError(
                 f"The destination connector exited with code {destination_code}: "
-                f"{_last_line(self.logs['destination'].name)}")
+                f"{_last_line(self.logs['destination'].name)}"
+            )
 
     def stream_stats(self, tables) -> list[StreamStats]:
         """Per-stream figures; the relay's timings are shared out by records."""
@@ -125,11 +144,21 @@ class ProtocolPipe:
     def _start_source(self) -> subprocess.Popen:
         if is_embedded(self.job.source["url"]):
             release(self.job.source["url"])
-        command = [sys.executable, "-m", "worker.source_clickhouse", "read",
-                   "--config", self.paths["source"], "--catalog", self.paths["catalog"]]
+        command = [
+            sys.executable,
+            "-m",
+            "worker.source_clickhouse",
+            "read",
+            "--config",
+            self.paths["source"],
+            "--catalog",
+            self.paths["catalog"],
+        ]
         if "state" in self.paths:
             command += ["--state", self.paths["state"]]
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.logs["source"])
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=self.logs["source"]
+        )
 
     def _relay(self, source) -> None:
         totals = self.totals
@@ -155,8 +184,10 @@ class ProtocolPipe:
                 if records:
                     totals["records"] += records
                     totals["batches"] += 1
-                    self.emit(f"progress transport=protocol batch={totals['batches']} "
-                              f"rows={records} records={totals['records']}")
+                    self.emit(
+                        f"progress transport=protocol batch={totals['batches']} "
+                        f"rows={records} records={totals['records']}"
+                    )
         except BrokenPipeError:
             source.kill()
 
@@ -178,10 +209,14 @@ class ProtocolPipe:
             if message.type.value == "STATE" and message.state.stream:
                 descriptor = message.state.stream.stream_descriptor
                 blob = message.state.stream.stream_state
-                self.state.save(descriptor.namespace, descriptor.name, dict(blob.__dict__))
+                self.state.save(
+                    descriptor.namespace, descriptor.name, dict(blob.__dict__)
+                )
             elif message.type.value == "LOG" and message.log.message.startswith(READY):
                 self.ready.set()
-            elif message.type.value == "LOG" and message.log.message.startswith(COMMITTED):
+            elif message.type.value == "LOG" and message.log.message.startswith(
+                COMMITTED
+            ):
                 for pair in message.log.message.removeprefix(COMMITTED).split(", "):
                     name, _, count = pair.partition("=")
                     self.counts[name] = int(count)
@@ -190,8 +225,10 @@ class ProtocolPipe:
 
 def _write_configs(folder: str, job, configured) -> dict:
     os.chmod(folder, 0o700)
-    paths = {name: os.path.join(folder, f"{name}.json")
-             for name in ("source", "destination", "catalog")}
+    paths = {
+        name: os.path.join(folder, f"{name}.json")
+        for name in ("source", "destination", "catalog")
+    }
     documents = {
         "source": job.source,
         "destination": job.destination,

@@ -86,8 +86,16 @@ def reference_rows(rows: int) -> Iterator[tuple]:
         country = rng.choice(COUNTRIES)
         url = "/p/" + str(rng.randint(100, 999))
         yield (
-            i + 1, user_id, session_id, event_type, channel, device, country, url,
-            revenue, FIRST_TS + TS_STEP * i,
+            i + 1,
+            user_id,
+            session_id,
+            event_type,
+            channel,
+            device,
+            country,
+            url,
+            revenue,
+            FIRST_TS + TS_STEP * i,
         )
 
 
@@ -129,12 +137,14 @@ def generate_batches(rows: int, batch_rows: int = 200_000) -> Iterator[pa.Record
             countries[j] = below(10)
             urls[j] = 100 + below(900)
 
-        yield _batch(start, events, cents, users, sessions, channels, devices,
-                     countries, urls)
+        yield _batch(
+            start, events, cents, users, sessions, channels, devices, countries, urls
+        )
 
 
-def _batch(start, events, cents, users, sessions, channels, devices, countries,
-           urls) -> pa.RecordBatch:
+def _batch(
+    start, events, cents, users, sessions, channels, devices, countries, urls
+) -> pa.RecordBatch:
     count = len(events)
     ids = np.arange(start + 1, start + count + 1, dtype=np.uint64)
     ts = (FIRST_TS + TS_STEP * (ids.astype(np.int64) - 1)).astype(np.uint32)
@@ -166,9 +176,15 @@ def _decimal_from_cents(cents: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.decimal128(12, 2), len(cents), [None, buffer])
 
 
-def seed(url: str, rows: int, database: str = "analytics", table: str = "events",
-         batch_rows: int = 200_000, username: str | None = None,
-         password: str | None = None) -> int:
+def seed(
+    url: str,
+    rows: int,
+    database: str = "analytics",
+    table: str = "events",
+    batch_rows: int = 200_000,
+    username: str | None = None,
+    password: str | None = None,
+) -> int:
     """Create ``database.table`` afresh and load ``rows`` demo rows into it."""
     client = connect(url, username, password)
     client.command(f"CREATE DATABASE IF NOT EXISTS {database}")

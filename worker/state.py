@@ -31,7 +31,8 @@ class StateFile:
         if state.get("key") != key:
             raise ConfigError(
                 f"The state file {self.path} pages {name} by {state.get('key')} but "
-                f"this sync pages it by {key}; delete the state file to start afresh.")
+                f"this sync pages it by {key}; delete the state file to start afresh."
+            )
         return state.get("after")
 
     def save(self, namespace: str | None, name: str, state: dict) -> None:
@@ -59,8 +60,10 @@ class StateFile:
                 stream = message["stream"]
                 descriptor = stream["stream_descriptor"]
                 self.streams[(descriptor.get("namespace"), descriptor["name"])] = (
-                    stream["stream_state"])
+                    stream["stream_state"]
+                )
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ConfigError(
                 f"The state file {path} is not a list of STREAM state messages "
-                f"({error}); fix it or delete it to start afresh.") from error
+                f"({error}); fix it or delete it to start afresh."
+            ) from error

@@ -27,15 +27,24 @@ class StreamStats:
 
 def stream_stats(job, configured, table) -> StreamStats:
     """Empty figures for one configured stream, with its column mapping."""
-    mode = next(m for m, pair in catalog.SYNC_MODES.items()
-                if pair == (configured.sync_mode, configured.destination_sync_mode))
+    mode = next(
+        m
+        for m, pair in catalog.SYNC_MODES.items()
+        if pair == (configured.sync_mode, configured.destination_sync_mode)
+    )
     schema = target_schema(job, configured)
     return StreamStats(
-        name=configured.stream.name, namespace=configured.stream.namespace,
-        target=f'"{schema}"."{configured.stream.name}"', sync_mode=mode,
+        name=configured.stream.name,
+        namespace=configured.stream.namespace,
+        target=f'"{schema}"."{configured.stream.name}"',
+        sync_mode=mode,
         columns=[
-            {"name": n, "clickhouse_type": c.clickhouse, "duckdb_type": c.duckdb,
-             "representation": c.representation}
+            {
+                "name": n,
+                "clickhouse_type": c.clickhouse,
+                "duckdb_type": c.duckdb,
+                "representation": c.representation,
+            }
             for n, c in table.columns.items()
         ],
     )

@@ -42,25 +42,35 @@ from worker.stats import StreamStats, stream_stats, target_schema
 
 logger = logging.getLogger(__name__)
 
+
 def run(job: Job, emit: Callable[[str], None] = print) -> dict:
     """Run ``job``; return its metrics (also written to the output folder)."""
     phases = Phases(emit)
     phases.record("bootstrap", time.time() - psutil.Process().create_time())
     started = time.perf_counter()
-    metrics: dict[str, Any] = {"schema_version": evidence.METRICS_VERSION,
-                               "transport": job.transport}
+    metrics: dict[str, Any] = {
+        "schema_version": evidence.METRICS_VERSION,
+        "transport": job.transport,
+    }
     try:
         _run(job, phases, emit, metrics)
     except WorkerError as error:
-        metrics.update(status="error", exit_code=error.exit_code,
-                       failure_class=error.failure_class, error=str(error))
+        metrics.update(
+            status="error",
+            exit_code=error.exit_code,
+            failure_class=error.failure_class,
+            error=str(error),
+        )
         emit(protocol.dumps(protocol.error_trace(error)).decode())
     except Exception as error:
         logger.exception("the sync stopped on an unexpected error")
         metrics.update(
-            status="error", exit_code=1, failure_class=None,
+            status="error",
+            exit_code=1,
+            failure_class=None,
             error=f"The sync stopped on an unexpected {type(error).__name__}: {error} "
-            "This is a fault in etlkit; the traceback is on stderr.")
+            "This is a fault in etlkit; the traceback is on stderr.",
+        )
         emit(protocol.dumps(protocol.error_trace(error)).decode())
     finally:
         metrics["phases"] = phases.as_list()
@@ -74,21 +84,26 @@ def run(job: Job, emit: Callable[[str], None] = print) -> dict:
 
 def _run(job: Job, phases: Phases, emit, metrics: dict) -> None:
     with phases.phase("boot_clickhouse"):
-        client = connect(job.source["url"], job.source.get("username"),
-                         job.source.get("password"))
+        client = connect(
+            job.source["url"], job.source.get("username"), job.source.get("password")
+        )
         metrics["source"] = {
-            "engine": "ClickHouse", "version": client.server_version,
+            "engine": "ClickHouse",
+            "version": client.server_version,
             "url": safe_url(job.source["url"]),
             "embedded": job.source["url"].startswith("chdb:"),
         }
 
     if job.seed:
         with phases.phase("seed"):
-            seed.seed(job.source["url"], int(job.seed.get("rows", 50_000)),
-                      job.seed.get("database", "analytics"),
-                      job.seed.get("table", "events"),
-                      username=job.source.get("username"),
-                      password=job.source.get("password"))
+            seed.seed(
+                job.source["url"],
+                int(job.seed.get("rows", 50_000)),
+                job.seed.get("database", "analytics"),
+                job.seed.get("table", "events"),
+                username=job.source.get("username"),
+                password=job.source.get("password"),
+            )
 
     with phases.phase("discover"):
         configured = catalog.configure(job.source, [s.selection() for s in job.streams])
@@ -96,41 +111,56 @@ def _run(job: Job, phases: Phases, emit, metrics: dict) -> None:
             c.stream.name: describe(client, c.stream.namespace, c.stream.name)
             for c in configured.streams
         }
-        emit(protocol.dumps(protocol.log(
-            f"discovered {len(tables)} stream(s): {sorted(tables)}")).decode())
+        emit(
+            protocol.dumps(
+                protocol.log(f"discovered {len(tables)} stream(s): {sorted(tables)}")
+            ).decode()
+        )
 
     stats = _move(job, phases, emit, configured, tables)
     _summarise(metrics, stats)
 
     with phases.phase("verify"):
-        client = connect(job.source["url"], job.source.get("username"),
-                         job.source.get("password"))
+        client = connect(
+            job.source["url"], job.source.get("username"), job.source.get("password")
+        )
         con = open_database(job.destination["path"])
         try:
             checks = _verify(job, client, con, configured, tables, stats)
-            metrics["destination"]["version"] = con.execute("SELECT version()").fetchall()[0][0]
+            metrics["destination"]["version"] = con.execute(
+                "SELECT version()"
+            ).fetchall()[0][0]
         finally:
             con.close()
     metrics["checks"] = [c.as_dict() for c in checks]
     passed = sum(c.passed for c in checks)
-    emit(protocol.dumps(protocol.log(f"checks passed: {passed}/{len(checks)}")).decode())
+    emit(
+        protocol.dumps(protocol.log(f"checks passed: {passed}/{len(checks)}")).decode()
+    )
 
     if job.analytics:
         with phases.phase("analytics"):
             con = duckdb.connect(job.destination["path"], read_only=True)
             try:
                 first = stats[0]
-                metrics["analytics"] = analytics.ANALYTICS[job.analytics](con, first.target)
+                metrics["analytics"] = analytics.ANALYTICS[job.analytics](
+                    con, first.target
+                )
             finally:
                 con.close()
 
     failed = [c.check for c in checks if not c.passed]
-    metrics.update(status="failed" if failed else "passed", exit_code=0,
-                   failure_class=None, error=None)
+    metrics.update(
+        status="failed" if failed else "passed",
+        exit_code=0,
+        failure_class=None,
+        error=None,
+    )
     if failed:
         error = CheckFailure(
             f"The check(s) {failed} did not pass; read junit.xml for the values on "
-            "each side before changing one input and running again.")
+            "each side before changing one input and running again."
+        )
         metrics.update(exit_code=error.exit_code, failure_class="F6", error=str(error))
 
 
@@ -148,8 +178,9 @@ def _move(job, phases, emit, configured, tables) -> list[StreamStats]:
     with phases.phase("sync"):
         try:
             return [
-                _move_fast(job, emit, c, tables[c.stream.name], writers[c.stream.name],
-                           state)
+                _move_fast(
+                    job, emit, c, tables[c.stream.name], writers[c.stream.name], state
+                )
                 for c in configured.streams
             ]
         except BaseException:
@@ -175,8 +206,13 @@ def _move_protocol(job, phases, emit, configured, tables, state) -> list[StreamS
 def _writer(job, con, configured: ConfiguredAirbyteStream, table) -> TableWriter:
     primary_key = [p[0] for p in configured.primary_key or []]
     writer = TableWriter(
-        con, target_schema(job, configured), configured.stream.name, table.columns,
-        configured.destination_sync_mode.value, primary_key)
+        con,
+        target_schema(job, configured),
+        configured.stream.name,
+        table.columns,
+        configured.destination_sync_mode.value,
+        primary_key,
+    )
     writer.begin()
     return writer
 
@@ -187,11 +223,16 @@ def _move_fast(job, emit, configured, table, writer, state) -> StreamStats:
     incremental = configured.sync_mode == SyncMode.incremental
     key = paging_key(table, configured)
     resume = state.get(namespace, name, key) if incremental else None
-    client = connect(job.source["url"], job.source.get("username"),
-                     job.source.get("password"))
-    reader = StreamReader(client, table, key,
-                          page_rows=int(job.source.get("page_rows", 500_000)),
-                          after=resume)
+    client = connect(
+        job.source["url"], job.source.get("username"), job.source.get("password")
+    )
+    reader = StreamReader(
+        client,
+        table,
+        key,
+        page_rows=int(job.source.get("page_rows", 500_000)),
+        after=resume,
+    )
     emit(protocol.dumps(protocol.stream_status(name, namespace, "STARTED")).decode())
 
     batches = iter(reader.arrow_batches())
@@ -208,14 +249,20 @@ def _move_fast(job, emit, configured, table, writer, state) -> StreamStats:
             if incremental:
                 stats.state = item.state()
                 state.save(namespace, name, stats.state)
-                emit(protocol.dumps(protocol.stream_state(name, namespace, stats.state)).decode())
+                emit(
+                    protocol.dumps(
+                        protocol.stream_state(name, namespace, stats.state)
+                    ).decode()
+                )
         else:
             writer.add_arrow(item)
             stats.records += item.num_rows
             stats.bytes += item.get_total_buffer_size()
             stats.batches += 1
-            emit(f"progress stream={name} batch={stats.batches} rows={item.num_rows} "
-                 f"records={stats.records}")
+            emit(
+                f"progress stream={name} batch={stats.batches} rows={item.num_rows} "
+                f"records={stats.records}"
+            )
         stats.write_seconds += time.perf_counter() - started
 
     started = time.perf_counter()
@@ -233,13 +280,20 @@ def _verify(job, client, con, configured, tables, stats) -> list[parity.CheckRes
         sides = parity.Sides(
             source=client,
             source_table=f"`{table.database}`.`{table.name}`",
-            target=con, target_table=moved.target,
+            target=con,
+            target_table=moved.target,
             columns=table.columns,
             primary_key=[p[0] for p in c.primary_key or []] or table.primary_key,
             cursor=(c.cursor_field or [None])[0],
         )
-        results.extend(parity.run_checks(
-            sides, job.checks, stream_job.checksum_columns, stream_job.checksum_order))
+        results.extend(
+            parity.run_checks(
+                sides,
+                job.checks,
+                stream_job.checksum_columns,
+                stream_job.checksum_order,
+            )
+        )
     return results
 
 
@@ -255,10 +309,18 @@ def _summarise(metrics: dict, stats: list[StreamStats]) -> None:
         read_seconds=round(read, 6),
         write_seconds=round(write, 6),
         rows_per_second=round(records / (read + write)) if read + write else None,
-        source_start_seconds=round(max((s.source_start_seconds for s in stats), default=0), 6),
-        streams=[{**s.__dict__, "read_seconds": round(s.read_seconds, 6),
-                  "write_seconds": round(s.write_seconds, 6),
-                  "source_start_seconds": round(s.source_start_seconds, 6)} for s in stats],
+        source_start_seconds=round(
+            max((s.source_start_seconds for s in stats), default=0), 6
+        ),
+        streams=[
+            {
+                **s.__dict__,
+                "read_seconds": round(s.read_seconds, 6),
+                "write_seconds": round(s.write_seconds, 6),
+                "source_start_seconds": round(s.source_start_seconds, 6),
+            }
+            for s in stats
+        ],
     )
 
 
@@ -266,8 +328,11 @@ def _write_evidence(job: Job, metrics: dict) -> None:
     os.makedirs(job.output_dir, exist_ok=True)
     evidence.write_json(os.path.join(job.output_dir, "metrics.json"), metrics)
     evidence.write_junit(
-        os.path.join(job.output_dir, "junit.xml"), metrics.get("checks", []),
-        suite="etlkit.sync", error=metrics.get("error") if metrics.get("status") == "error" else None)
+        os.path.join(job.output_dir, "junit.xml"),
+        metrics.get("checks", []),
+        suite="etlkit.sync",
+        error=metrics.get("error") if metrics.get("status") == "error" else None,
+    )
 
 
 def _peak_rss() -> int:
@@ -281,10 +346,14 @@ def _peak_rss() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run one verified sync from a job file.")
+    parser = argparse.ArgumentParser(
+        description="Run one verified sync from a job file."
+    )
     parser.add_argument("--config", required=True, help="the job JSON file")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
     def emit(line: str) -> None:
         print(line, flush=True)

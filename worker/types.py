@@ -34,8 +34,13 @@ FAST = "fast"
 PROTOCOL = "protocol"
 
 _INTEGERS = {
-    "Int8": "TINYINT", "Int16": "SMALLINT", "Int32": "INTEGER", "Int64": "BIGINT",
-    "UInt8": "UTINYINT", "UInt16": "USMALLINT", "UInt32": "UINTEGER",
+    "Int8": "TINYINT",
+    "Int16": "SMALLINT",
+    "Int32": "INTEGER",
+    "Int64": "BIGINT",
+    "UInt8": "UTINYINT",
+    "UInt16": "USMALLINT",
+    "UInt32": "UINTEGER",
     "UInt64": "UBIGINT",
 }
 _WIDE_INTEGERS = {"Int128": "HUGEINT", "UInt128": "UHUGEINT"}
@@ -64,8 +69,9 @@ class ColumnType:
         """The Airbyte JSON schema of a column of this type."""
         schema = dict(self.schema)
         if self.nullable:
-            types = schema["type"] if isinstance(schema["type"], list) else [
-                schema["type"]]
+            types = (
+                schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            )
             schema["type"] = [*types, "null"]
         schema["x-clickhouse-type"] = self.clickhouse
         schema["x-duckdb-type"] = self.duckdb
@@ -241,7 +247,6 @@ class _DateTime(ColumnType):
         return f"fromUnixTimestamp64{unit}({int(value)}, 'UTC')"
 
 
-
 class _Array(ColumnType):
     def _element(self) -> ColumnType:
         return self.children[0][1]
@@ -322,7 +327,8 @@ class _Tuple(ColumnType):
 
     def reader_type(self):
         members = ", ".join(
-            f"{_duck_ident(name)} {child.reader_type()}" for name, child in self.children
+            f"{_duck_ident(name)} {child.reader_type()}"
+            for name, child in self.children
         )
         return f"STRUCT({members})"
 
@@ -339,7 +345,7 @@ def unwrap(clickhouse_type: str) -> str:
     text = clickhouse_type.strip()
     for wrapper in ("LowCardinality(", "Nullable("):
         while text.startswith(wrapper):
-            text = text[len(wrapper):-1].strip()
+            text = text[len(wrapper) : -1].strip()
     return text
 
 
@@ -369,19 +375,26 @@ def _parse_plain(text: str, name: str, args: list[str], utf8: bool) -> ColumnTyp
         return _Integer(text, _INTEGERS[name], {"type": "integer"})
     if name in _WIDE_INTEGERS:
         return _TextWire(
-            text, _WIDE_INTEGERS[name],
+            text,
+            _WIDE_INTEGERS[name],
             {"type": "string", "pattern": "^-?[0-9]+$"},
-            representation="Travels as exact decimal text.", wire_type="String",
+            representation="Travels as exact decimal text.",
+            wire_type="String",
         )
     if name in _HUGE_INTEGERS:
         return _TextWire(
-            text, "VARCHAR", {"type": "string", "pattern": "^-?[0-9]+$"},
+            text,
+            "VARCHAR",
+            {"type": "string", "pattern": "^-?[0-9]+$"},
             representation="DuckDB has no 256-bit integer; stored as exact decimal "
-            "text.", wire_type="String",
+            "text.",
+            wire_type="String",
         )
     if name in _FLOATS:
         return _Float(
-            text, _FLOATS[name], {"type": ["number", "string"]},
+            text,
+            _FLOATS[name],
+            {"type": ["number", "string"]},
             representation="Travels as shortest round-trip text in JSON records, "
             "so NaN, inf, -inf and -0 keep their value.",
             wire_type="String",
@@ -392,21 +405,29 @@ def _parse_plain(text: str, name: str, args: list[str], utf8: bool) -> ColumnTyp
         if utf8:
             return _String(text, "VARCHAR", {"type": "string"})
         return _Bytes(
-            text, "BLOB", {"type": "string", "contentEncoding": "base64"},
+            text,
+            "BLOB",
+            {"type": "string", "contentEncoding": "base64"},
             representation="Holds bytes that are not UTF-8; travels as base64 and "
-            "is stored as BLOB.", wire_type="String",
+            "is stored as BLOB.",
+            wire_type="String",
         )
     if name == "FixedString":
         return _Bytes(
-            text, "BLOB", {"type": "string", "contentEncoding": "base64"},
+            text,
+            "BLOB",
+            {"type": "string", "contentEncoding": "base64"},
             representation="Fixed-width bytes; travel as base64, stored as BLOB.",
             wire_type="String",
         )
     if name in ("Enum8", "Enum16"):
         labels = [_unquote(arg.rsplit("=", 1)[0].strip()) for arg in args]
         return _TextWire(
-            text, "VARCHAR", {"type": "string", "enum": labels},
-            representation="Stored as the label text.", wire_type="String",
+            text,
+            "VARCHAR",
+            {"type": "string", "enum": labels},
+            representation="Stored as the label text.",
+            wire_type="String",
         )
     if name in ("Bool", "Boolean"):
         return ColumnType(text, "BOOLEAN", {"type": "boolean"})
@@ -417,8 +438,11 @@ def _parse_plain(text: str, name: str, args: list[str], utf8: bool) -> ColumnTyp
     if name in _TEXT:
         fmt, note = _TEXT[name]
         return _TextWire(
-            text, "VARCHAR", {"type": "string", "format": fmt},
-            representation=note, wire_type="String",
+            text,
+            "VARCHAR",
+            {"type": "string", "format": fmt},
+            representation=note,
+            wire_type="String",
         )
     if name in ("Date", "Date32"):
         return _Date(text, "DATE", {"type": "string", "format": "date"})
@@ -427,27 +451,35 @@ def _parse_plain(text: str, name: str, args: list[str], utf8: bool) -> ColumnTyp
     if name == "Array":
         element = parse(args[0], utf8)
         return _Array(
-            text, f"{element.duckdb}[]",
+            text,
+            f"{element.duckdb}[]",
             {"type": "array", "items": element.json_schema()},
-            children=[("", element)], kind="array",
+            children=[("", element)],
+            kind="array",
         )
     if name == "Map":
         key, value = parse(args[0], utf8), parse(args[1], utf8)
         note = None
         if not isinstance(key, _String):
-            note = (f"JSON records carry the {key.clickhouse} keys as text; the "
-                    "DuckDB MAP keeps the key type.")
+            note = (
+                f"JSON records carry the {key.clickhouse} keys as text; the "
+                "DuckDB MAP keeps the key type."
+            )
         return _Map(
-            text, f"MAP({key.duckdb}, {value.duckdb})",
+            text,
+            f"MAP({key.duckdb}, {value.duckdb})",
             {"type": "object", "additionalProperties": value.json_schema()},
-            representation=note, children=[("key", key), ("value", value)],
+            representation=note,
+            children=[("key", key), ("value", value)],
             kind="map",
         )
     if name == "Tuple":
         return _tuple(text, args, utf8)
     if name == "JSON" or name.startswith("Object"):
         return _TextWire(
-            text, "JSON", {"type": "string", "contentMediaType": "application/json"},
+            text,
+            "JSON",
+            {"type": "string", "contentMediaType": "application/json"},
             representation="Travels and is stored as ClickHouse's JSON text.",
             wire_type="String",
         )
@@ -468,15 +500,20 @@ def _decimal(text: str, name: str, args: list[str]) -> ColumnType:
     schema = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
     if precision <= 38:
         node = _Decimal(
-            text, f"DECIMAL({precision}, {scale})", schema,
+            text,
+            f"DECIMAL({precision}, {scale})",
+            schema,
             representation="Travels as exact decimal text in JSON records.",
             wire_type="String",
         )
     else:
         node = _Decimal(
-            text, "VARCHAR", schema,
+            text,
+            "VARCHAR",
+            schema,
             representation=f"DuckDB decimals stop at 38 digits; stored as exact "
-            f"text with {scale} decimals.", wire_type="String",
+            f"text with {scale} decimals.",
+            wire_type="String",
         )
     node.scale = scale
     return node
@@ -497,15 +534,21 @@ def _datetime(text: str, name: str, args: list[str]) -> ColumnType:
     airbyte = "timestamp_with_timezone" if zoned else "timestamp_without_timezone"
     note = None
     if zoned and duckdb == "TIMESTAMP_NS":
-        note = (f"The UTC instant in nanoseconds; the zone {_unquote(zone)} is "
-                "kept in x-clickhouse-type.")
+        note = (
+            f"The UTC instant in nanoseconds; the zone {_unquote(zone)} is "
+            "kept in x-clickhouse-type."
+        )
     elif zoned:
-        note = f"The UTC instant; the zone {_unquote(zone)} is kept in x-clickhouse-type."
+        note = (
+            f"The UTC instant; the zone {_unquote(zone)} is kept in x-clickhouse-type."
+        )
 
     node = _DateTime(
-        text, duckdb,
+        text,
+        duckdb,
         {"type": "string", "format": "date-time", "airbyte_type": airbyte},
-        representation=note, wire_type="Int64",
+        representation=note,
+        wire_type="Int64",
     )
     node.precision = precision
     return node
@@ -519,8 +562,10 @@ def _tuple(text: str, args: list[str], utf8: bool) -> ColumnType:
             name, inner = match.group(1), match.group(2)
         else:
             name, inner = str(position), arg
-            note = ("Unnamed elements are named by position (1, 2, ...) in JSON "
-                    "records and in the DuckDB STRUCT.")
+            note = (
+                "Unnamed elements are named by position (1, 2, ...) in JSON "
+                "records and in the DuckDB STRUCT."
+            )
         children.append((name, parse(inner, utf8)))
 
     duck = ", ".join(f"{_duck_ident(n)} {c.duckdb}" for n, c in children)
@@ -529,7 +574,11 @@ def _tuple(text: str, args: list[str], utf8: bool) -> ColumnType:
         "properties": {n: c.json_schema() for n, c in children},
     }
     return _Tuple(
-        text, f"STRUCT({duck})", schema, representation=note, children=children,
+        text,
+        f"STRUCT({duck})",
+        schema,
+        representation=note,
+        children=children,
         kind="tuple",
     )
 

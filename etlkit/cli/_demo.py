@@ -18,12 +18,22 @@ def register(subparsers) -> None:
         description="Seed the deterministic demo data into chDB, move it to DuckDB "
         "through the worker, prove the move and print the receipt summary.",
     )
-    parser.add_argument("--rows", type=_positive, default=receipt.PUBLISHED_ROWS,
-                        help="rows to seed (default: %(default)s, the published receipt)")
-    parser.add_argument("--transport", choices=("fast", "protocol"),
-                        help="override the demo spec's transport")
-    parser.add_argument("--reports", type=Path,
-                        help="folder for run evidence (default: reports/ in the repository)")
+    parser.add_argument(
+        "--rows",
+        type=_positive,
+        default=receipt.PUBLISHED_ROWS,
+        help="rows to seed (default: %(default)s, the published receipt)",
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("fast", "protocol"),
+        help="override the demo spec's transport",
+    )
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        help="folder for run evidence (default: reports/ in the repository)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(handler=_handle)
 
@@ -56,26 +66,40 @@ def render(summary: dict) -> str:
     tally = summary.get("tally_event_type") or {}
     if tally:
         ordered = sorted(tally.items(), key=lambda item: -int(item[1]))
-        lines.append("rows_per_event_type=" + " · ".join(
-            f"{name} {_number(count)}" for name, count in ordered))
+        lines.append(
+            "rows_per_event_type="
+            + " · ".join(f"{name} {_number(count)}" for name, count in ordered)
+        )
     checks = " ".join(
-        f"{name}={'pass' if ok else 'FAIL'}" for name, ok in summary["checks"].items())
-    lines.append(f"checks={summary['checks_passed']}/{summary['checks_total']} {checks}")
+        f"{name}={'pass' if ok else 'FAIL'}" for name, ok in summary["checks"].items()
+    )
+    lines.append(
+        f"checks={summary['checks_passed']}/{summary['checks_total']} {checks}"
+    )
     lines.append(f"content_sha256={summary['content_sha256']}")
     lines.append(
         f"read_seconds={summary['read_seconds']} write_seconds={summary['write_seconds']} "
-        f"rows_per_second={_number(summary['rows_per_second'])}")
-    lines.append("phases=" + " ".join(
-        f"{p['name']}:{p['seconds']:.3f}s" for p in summary["phases"]))
+        f"rows_per_second={_number(summary['rows_per_second'])}"
+    )
+    lines.append(
+        "phases="
+        + " ".join(f"{p['name']}:{p['seconds']:.3f}s" for p in summary["phases"])
+    )
     match = summary.get("matches_published_receipt")
     if match is None:
         lines.append("published_receipt=not compared (it covers 50,000 rows)")
     else:
         verdict = "reproduced" if all(match.values()) else "DIFFERS"
-        lines.append(f"published_receipt={verdict} " + " ".join(
-            f"{name}={'match' if ok else 'DIFFERS'}" for name, ok in match.items()))
+        lines.append(
+            f"published_receipt={verdict} "
+            + " ".join(
+                f"{name}={'match' if ok else 'DIFFERS'}" for name, ok in match.items()
+            )
+        )
     if summary.get("error"):
-        lines.append(f"error={_quote(summary['failure_class'] + ' ' + summary['error'])}")
+        lines.append(
+            f"error={_quote(summary['failure_class'] + ' ' + summary['error'])}"
+        )
     return "\n".join(lines)
 
 

@@ -41,7 +41,8 @@ SPEC = {
                 "description": "Schema for every stream; the stream namespace when absent.",
             },
             "require_stream_complete": {
-                "type": "boolean", "default": True,
+                "type": "boolean",
+                "default": True,
                 "description": "Finish a stream only after its source marked it COMPLETE.",
             },
         },
@@ -55,7 +56,9 @@ class DestinationDuckDB(Destination):
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         return ConnectorSpecificationSerializer.load(SPEC)
 
-    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+    def check(
+        self, logger: logging.Logger, config: Mapping[str, Any]
+    ) -> AirbyteConnectionStatus:
         try:
             con = open_database(config["path"])
             version = con.execute("SELECT version()").fetchall()[0][0]
@@ -63,7 +66,8 @@ class DestinationDuckDB(Destination):
         except (WorkerError, KeyError) as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=str(error))
         return AirbyteConnectionStatus(
-            status=Status.SUCCEEDED, message=f"Opened {config['path']} with DuckDB {version}."
+            status=Status.SUCCEEDED,
+            message=f"Opened {config['path']} with DuckDB {version}.",
         )
 
     def write(
@@ -88,7 +92,9 @@ def read_catalog(path: str) -> ConfiguredAirbyteCatalog:
         with open(path, "rb") as handle:
             import orjson
 
-            catalog = ConfiguredAirbyteCatalogSerializer.load(orjson.loads(handle.read()))
+            catalog = ConfiguredAirbyteCatalogSerializer.load(
+                orjson.loads(handle.read())
+            )
     except (OSError, ValueError, TypeError, KeyError) as error:
         raise ConfigError(
             f"The catalog {path!r} is not a configured Airbyte catalog ({error}); "
@@ -96,7 +102,9 @@ def read_catalog(path: str) -> ConfiguredAirbyteCatalog:
         ) from error
     for configured in catalog.streams:
         if not isinstance(configured.destination_sync_mode, DestinationSyncMode):
-            raise ConfigError(f"The stream {configured.stream.name} has no destination_sync_mode.")
+            raise ConfigError(
+                f"The stream {configured.stream.name} has no destination_sync_mode."
+            )
     return catalog
 
 
@@ -120,5 +128,7 @@ def run(argv: list[str] | None = None) -> int:
     except WorkerError as error:
         return protocol.fail(error, out)
     except (ValueError, OSError) as error:
-        return protocol.fail(ConfigError(f"{error} Fix the file named on the command line."), out)
+        return protocol.fail(
+            ConfigError(f"{error} Fix the file named on the command line."), out
+        )
     return 0

@@ -91,7 +91,9 @@ class _Buffer:
         return path
 
     def _open(self):
-        return open(os.path.join(self.folder, f"{self.number}-{self.files}.jsonl"), "wb")
+        return open(
+            os.path.join(self.folder, f"{self.number}-{self.files}.jsonl"), "wb"
+        )
 
 
 class _Loader:
@@ -124,9 +126,13 @@ class _Loader:
 class WriteSession:
     """See the module docstring."""
 
-    def __init__(self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog) -> None:
+    def __init__(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog
+    ) -> None:
         if not config.get("path"):
-            raise ConfigError("The destination config has no path; set path to a .duckdb file.")
+            raise ConfigError(
+                "The destination config has no path; set path to a .duckdb file."
+            )
         self.path = config["path"]
         self.require_complete = config.get("require_stream_complete", True)
         self.con = open_database(self.path)
@@ -147,7 +153,10 @@ class WriteSession:
 
     def run(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Consume chunks of whole protocol lines; yield the lines to echo."""
-        yield protocol.dumps(protocol.log(f"ready to write {sorted(self.writers)}")) + b"\n"
+        yield (
+            protocol.dumps(protocol.log(f"ready to write {sorted(self.writers)}"))
+            + b"\n"
+        )
         try:
             for chunk in chunks:
                 buffer = self._single_stream(chunk)
@@ -170,7 +179,7 @@ class WriteSession:
         if not chunk.startswith(RECORD_PREFIX):
             return None
         start = len(RECORD_PREFIX)
-        buffer = self.buffers.get(chunk[start:chunk.find(b'"', start)])
+        buffer = self.buffers.get(chunk[start : chunk.find(b'"', start)])
         if buffer is None or not chunk.startswith(buffer.prefix):
             return None
         records = 1 + chunk.count(b"\n" + buffer.prefix)
@@ -181,7 +190,7 @@ class WriteSession:
         for line in chunk.splitlines(keepends=True):
             self.line += 1
             if line.startswith(prefix):
-                buffer = self.buffers.get(line[start:line.find(b'"', start)])
+                buffer = self.buffers.get(line[start : line.find(b'"', start)])
                 if buffer is not None:
                     buffer.file.write(line)
                     buffer.rows += 1
@@ -208,10 +217,15 @@ class WriteSession:
         mode = configured.destination_sync_mode.value
         schema = config.get("schema") or configured.stream.namespace or "main"
         primary_key = [path[0] for path in configured.primary_key or []] or [
-            path[0] for path in configured.stream.source_defined_primary_key or []]
+            path[0] for path in configured.stream.source_defined_primary_key or []
+        ]
         writer = TableWriter(
-            self.con.cursor(), schema, name, columns_from_schema(configured.stream.json_schema),
-            mode, primary_key,
+            self.con.cursor(),
+            schema,
+            name,
+            columns_from_schema(configured.stream.json_schema),
+            mode,
+            primary_key,
         )
         writer.begin()
         self.writers[name] = writer
@@ -270,7 +284,8 @@ class WriteSession:
             except WorkerError as error:
                 raise ProtocolError(
                     f"A RECORD of {buffer.stream!r} before line {line} could not be "
-                    f"loaded: {error}") from error
+                    f"loaded: {error}"
+                ) from error
             finally:
                 os.remove(path)
             if writer.mode == "overwrite":

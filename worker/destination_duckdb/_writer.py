@@ -48,7 +48,9 @@ def columns_from_schema(json_schema: Mapping) -> dict[str, types.ColumnType]:
         else:
             columns[name] = types.from_json_schema(prop)
     if not columns:
-        raise ConfigError("The stream's json_schema has no properties; rediscover the catalog.")
+        raise ConfigError(
+            "The stream's json_schema has no properties; rediscover the catalog."
+        )
     return columns
 
 
@@ -92,7 +94,9 @@ class TableWriter:
 
     def begin(self) -> None:
         """Create the schema and tables this mode writes into; open a transaction."""
-        definition = ", ".join(f"{quote(n)} {c.duckdb}" for n, c in self.columns.items())
+        definition = ", ".join(
+            f"{quote(n)} {c.duckdb}" for n, c in self.columns.items()
+        )
         self._sql(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
         if self.mode != "overwrite":
             self._sql(f"CREATE TABLE IF NOT EXISTS {self.target} ({definition})")
@@ -146,7 +150,9 @@ class TableWriter:
         else:
             self._sql(f"DROP TABLE IF EXISTS {self.stage}")
         self._sql("COMMIT")
-        logger.info("wrote %d rows to %s.%s (%s)", self.rows, self.schema, self.table, self.mode)
+        logger.info(
+            "wrote %d rows to %s.%s (%s)", self.rows, self.schema, self.table, self.mode
+        )
 
     def abort(self) -> None:
         """Roll back what was not committed and remove the stage table."""
@@ -181,14 +187,19 @@ class TableWriter:
         self._sql(f"DELETE FROM {self.stage}")
 
     def _check_drift(self) -> None:
-        found = dict(self._sql(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ?", [self.schema, self.table]
-        ).fetchall())
+        found = dict(
+            self._sql(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [self.schema, self.table],
+            ).fetchall()
+        )
         expected = {n: self._spelled(c.duckdb) for n, c in self.columns.items()}
         drift = {n: (found.get(n), t) for n, t in expected.items() if found.get(n) != t}
         if drift:
-            detail = "; ".join(f"{n}: table has {a}, stream has {b}" for n, (a, b) in drift.items())
+            detail = "; ".join(
+                f"{n}: table has {a}, stream has {b}" for n, (a, b) in drift.items()
+            )
             raise DestinationError(
                 f"The table {self.schema}.{self.table} does not match the stream "
                 f"({detail}); overwrite it or migrate the table first."

@@ -75,13 +75,15 @@ def describe(client: Client, database: str, table: str) -> Table:
     )
     binary = _binary_string_columns(client, database, table, rows)
     columns = {
-        name: types.parse(type_name, utf8=name not in binary) for name, type_name in rows
+        name: types.parse(type_name, utf8=name not in binary)
+        for name, type_name in rows
     }
 
     key = [part.strip().strip("`") for part in sorting_key.split(",") if part.strip()]
     primary_key = key if key and all(k in columns for k in key) else []
     cursors = [
-        name for name, type_name in rows
+        name
+        for name, type_name in rows
         if types.unwrap(type_name).split("(")[0] in _CURSOR_TYPES
     ]
     return Table(database, table, columns, primary_key, cursors, engine)

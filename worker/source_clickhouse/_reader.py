@@ -111,7 +111,7 @@ class StreamReader:
             rows, last_line = 0, None
             for chunk in self._json_stream(sql):
                 rows += chunk.count(b"\n")
-                last_line = chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1:]
+                last_line = chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :]
                 yield chunk
             key = last_line and self._json_key(last_line)
             if not self._end_page(rows, key):

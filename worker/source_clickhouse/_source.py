@@ -65,13 +65,16 @@ SPEC = {
             },
             "database": {"type": "string", "default": "default"},
             "tables": {
-                "type": "array", "items": {"type": "string"},
+                "type": "array",
+                "items": {"type": "string"},
                 "description": "Tables to discover; all tables when absent.",
             },
             "username": {"type": "string"},
             "password": {"type": "string", "airbyte_secret": True},
             "page_rows": {
-                "type": "integer", "minimum": 1, "default": DEFAULT_PAGE_ROWS,
+                "type": "integer",
+                "minimum": 1,
+                "default": DEFAULT_PAGE_ROWS,
                 "description": "Rows per page of a keyed read.",
             },
         },
@@ -85,7 +88,9 @@ class SourceClickHouse(Source):
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
         return ConnectorSpecificationSerializer.load(SPEC)
 
-    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+    def check(
+        self, logger: logging.Logger, config: Mapping[str, Any]
+    ) -> AirbyteConnectionStatus:
         try:
             client = _client(config)
             tables = list_tables(client, _database(config))
@@ -97,11 +102,15 @@ class SourceClickHouse(Source):
             f"{len(tables)} table(s) in {_database(config)}.",
         )
 
-    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
+    def discover(
+        self, logger: logging.Logger, config: Mapping[str, Any]
+    ) -> AirbyteCatalog:
         client = _client(config)
         database = _database(config)
         names = config.get("tables") or list_tables(client, database)
-        return AirbyteCatalog(streams=[stream(describe(client, database, n)) for n in names])
+        return AirbyteCatalog(
+            streams=[stream(describe(client, database, n)) for n in names]
+        )
 
     def read(
         self,
@@ -160,7 +169,11 @@ def _read_stream(client: Client, config, configured, states) -> Iterator[bytes]:
     namespace = configured.stream.namespace or _database(config)
     table = describe(client, namespace, name)
     key = paging_key(table, configured)
-    resume = states.get((namespace, name)) if configured.sync_mode == SyncMode.incremental else None
+    resume = (
+        states.get((namespace, name))
+        if configured.sync_mode == SyncMode.incremental
+        else None
+    )
     if resume is not None and resume.get("key") != key:
         raise ConfigError(
             f"The saved state of {name} pages by {resume.get('key')} but the catalog "
@@ -168,17 +181,30 @@ def _read_stream(client: Client, config, configured, states) -> Iterator[bytes]:
         )
 
     reader = StreamReader(
-        client, table, key,
+        client,
+        table,
+        key,
         page_rows=int(config.get("page_rows", DEFAULT_PAGE_ROWS)),
         after=resume and resume["after"],
     )
     yield protocol.dumps(protocol.stream_status(name, namespace, "STARTED")) + b"\n"
-    yield protocol.dumps(protocol.log(
-        f"reading {namespace}.{name} by {key or 'one ordered query'}"
-        + (f" after {resume['after']}" if resume else ""))) + b"\n"
+    yield (
+        protocol.dumps(
+            protocol.log(
+                f"reading {namespace}.{name} by {key or 'one ordered query'}"
+                + (f" after {resume['after']}" if resume else "")
+            )
+        )
+        + b"\n"
+    )
 
-    prefix = (b'{"type":"RECORD","record":{"stream":' + orjson.dumps(name)
-              + b',"namespace":' + orjson.dumps(namespace) + b',"data":')
+    prefix = (
+        b'{"type":"RECORD","record":{"stream":'
+        + orjson.dumps(name)
+        + b',"namespace":'
+        + orjson.dumps(namespace)
+        + b',"data":'
+    )
     for item in reader.json_lines():
         if isinstance(item, Checkpoint):
             if configured.sync_mode == SyncMode.incremental:
@@ -214,7 +240,9 @@ def _stream_states(messages: Iterable[AirbyteStateMessage]) -> dict:
 
 def _client(config: Mapping[str, Any]) -> Client:
     if "url" not in config:
-        raise ConfigError("The source config has no url; set url to http(s):// or chdb:///dir.")
+        raise ConfigError(
+            "The source config has no url; set url to http(s):// or chdb:///dir."
+        )
     return connect(config["url"], config.get("username"), config.get("password"))
 
 
@@ -253,7 +281,9 @@ def run(argv: list[str] | None = None) -> int:
     except AirbyteTracedException as error:
         return protocol.fail(_from_cdk(error), out)
     except (ValueError, OSError) as error:
-        return protocol.fail(ConfigError(f"{error} Fix the file named on the command line."), out)
+        return protocol.fail(
+            ConfigError(f"{error} Fix the file named on the command line."), out
+        )
     return 0
 
 
