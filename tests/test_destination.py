@@ -34,6 +34,31 @@ def insert(source, *rows: tuple, before: tuple[str, ...] = ()) -> None:
     source.sql(*before, f"INSERT INTO {source.database}.items VALUES {values}")
 
 
+def write_command(catalog, config) -> list[str]:
+    """The destination's ``write`` command line."""
+    return [
+        sys.executable,
+        "-m",
+        "worker.destination_duckdb",
+        "write",
+        "--config",
+        config,
+        "--catalog",
+        catalog,
+    ]
+
+
+def start_destination(catalog, config, stdout) -> subprocess.Popen:
+    """A running ``write`` whose stdin the test feeds (to kill it midway)."""
+    return subprocess.Popen(
+        write_command(catalog, config),
+        stdin=subprocess.PIPE,
+        stdout=stdout,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+
+
 def pipe(source, catalog, target) -> subprocess.CompletedProcess:
     """``source read | destination write``; the destination's result."""
     python = sys.executable
@@ -53,16 +78,7 @@ def pipe(source, catalog, target) -> subprocess.CompletedProcess:
         cwd=REPO,
     )
     write = subprocess.run(
-        [
-            python,
-            "-m",
-            "worker.destination_duckdb",
-            "write",
-            "--config",
-            target,
-            "--catalog",
-            catalog,
-        ],
+        write_command(catalog, target),
         stdin=read.stdout,
         capture_output=True,
         cwd=REPO,
@@ -240,16 +256,7 @@ def incremental_lines(source, mode="append"):
 
 def write(catalog, config, lines: list[bytes]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "worker.destination_duckdb",
-            "write",
-            "--config",
-            config,
-            "--catalog",
-            catalog,
-        ],
+        write_command(catalog, config),
         input=b"".join(lines),
         capture_output=True,
         cwd=REPO,
@@ -261,22 +268,7 @@ def test_state_is_echoed_after_its_records_are_committed(items, target):
     path, config = target
     catalog, lines = incremental_lines(items)
     first_state = [kind(line) for line in lines].index("STATE")
-    destination = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "worker.destination_duckdb",
-            "write",
-            "--config",
-            config,
-            "--catalog",
-            catalog,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=REPO,
-    )
+    destination = start_destination(catalog, config, stdout=subprocess.PIPE)
 
     destination.stdin.write(b"".join(lines[: first_state + 2]))
     destination.stdin.flush()
@@ -346,22 +338,7 @@ def test_an_overwrite_killed_mid_stream_leaves_the_old_table(items, target):
     assert pipe(items, catalog, config).returncode == 0
     lines = source_lines(items, catalog)
     started = [kind(line) for line in lines].index("STARTED")
-    destination = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "worker.destination_duckdb",
-            "write",
-            "--config",
-            config,
-            "--catalog",
-            catalog,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=REPO,
-    )
+    destination = start_destination(catalog, config, stdout=subprocess.DEVNULL)
 
     destination.stdin.write(b"".join(lines[: started + 3]))
     destination.stdin.flush()
