@@ -112,7 +112,7 @@ class ProtocolPipe:
                 f"{_last_line(self.logs['destination'].name)}"
             )
 
-    def stream_stats(self, tables) -> list[StreamStats]:
+    def moved_streams(self, tables) -> list[StreamStats]:
         """Per-stream figures; the relay's timings are shared out by records."""
         stats = []
         for c in self.configured.streams:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -200,7 +201,7 @@ def _move_protocol(job, phases, emit, configured, tables, state) -> list[StreamS
             pipe.relay()
     finally:
         pipe.close()
-    return pipe.stream_stats(tables)
+    return pipe.moved_streams(tables)
 
 
 def _writer(job, con, configured: ConfiguredAirbyteStream, table) -> TableWriter:
@@ -337,8 +338,6 @@ def _write_evidence(job: Job, metrics: dict) -> None:
 
 def _peak_rss() -> int:
     """Peak resident memory of this process and its finished children, in bytes."""
-    import resource
-
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     current = psutil.Process().memory_info().rss
